@@ -1,0 +1,103 @@
+# ferry: one non-recursive Makefile. `make` builds build/ferry.
+# Variables worth overriding: BUILD (output dir), CC, SANFLAGS, FUZZ_SECONDS.
+
+BUILD ?= build
+CC ?= cc
+PKG_CONFIG ?= pkg-config
+PKGS := jansson yaml-0.1
+
+WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
+CFLAGS ?= -O2 -g
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) -MMD -MP
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+LDFLAGS += $(SANFLAGS)
+
+MAIN_SRC := src/cmd/main.c
+SRCS := $(sort $(shell find src -name '*.c'))
+LIB_SRCS := $(filter-out $(MAIN_SRC),$(SRCS))
+LIB_OBJS := $(LIB_SRCS:%.c=$(BUILD)/%.o)
+LIB := $(BUILD)/libferry.a
+
+UNIT_SRCS := $(sort $(wildcard tests/unit/test_*.c))
+UNIT_BINS := $(UNIT_SRCS:tests/unit/%.c=$(BUILD)/tests/%)
+
+FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
+FUZZ_SECONDS ?= 20
+
+.PHONY: all run test check asan ubsan fuzz bench format lint clean setup units
+
+all: $(BUILD)/ferry
+
+$(BUILD)/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -c $< -o $@
+
+$(LIB): $(LIB_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/ferry: $(BUILD)/$(MAIN_SRC:.c=.o) $(LIB)
+	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+	@mkdir -p $(@D)
+	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB) $(LDFLAGS) $(LIBS) -lcmocka
+
+units: $(UNIT_BINS)
+
+setup:
+	@scripts/setup
+
+# The demo: a short kubeconfig walkthrough on a temporary file.
+run: setup
+	@$(MAKE) --no-print-directory all
+	@scripts/demo $(BUILD)/ferry
+
+# The whole suite; ends with one line "N passed, N failed, N skipped".
+test: setup
+	@$(MAKE) --no-print-directory all units
+	@FERRY=$(abspath $(BUILD)/ferry) UNIT_DIR=$(abspath $(BUILD)/tests) tests/run
+
+check: test
+
+asan:
+	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS='-O1 -g' \
+		SANFLAGS='-fsanitize=address -fno-omit-frame-pointer' test
+
+ubsan:
+	@$(MAKE) --no-print-directory BUILD=build/ubsan CFLAGS='-O1 -g' \
+		SANFLAGS='-fsanitize=undefined -fno-sanitize-recover=all' test
+
+# libFuzzer targets, built with clang; each runs FUZZ_SECONDS on its seed corpus.
+build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+	@mkdir -p $(@D)
+	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
+		$(shell $(PKG_CONFIG) --cflags $(PKGS)) -o $@ $< $(LIB_SRCS) $(LIBS)
+
+fuzz: setup $(FUZZ_BINS)
+	@for f in $(FUZZ_BINS); do \
+		n=$$(basename $$f); mkdir -p build/fuzz/corpus-$$n; \
+		echo "fuzz: $$n for $(FUZZ_SECONDS)s"; \
+		$$f -max_total_time=$(FUZZ_SECONDS) -max_len=4096 build/fuzz/corpus-$$n \
+			tests/fuzz/seeds/$${n#fuzz_} 2>build/fuzz/$$n.log || \
+			{ tail -40 build/fuzz/$$n.log; exit 1; }; \
+	done
+
+bench: setup all
+	@bench/config.sh $(BUILD)/ferry
+
+format:
+	clang-format -i $(shell find src tests -name '*.[ch]')
+
+lint:
+	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
+		--inline-suppr -Isrc --std=c11 src
+	clang-tidy --quiet $(SRCS) -- -std=c11 -D_GNU_SOURCE -Isrc \
+		$(shell $(PKG_CONFIG) --cflags $(PKGS))
+
+clean:
+	rm -rf build
+
+-include $(shell find $(BUILD) -name '*.d' 2>/dev/null)

@@ -1,0 +1,67 @@
+#include "core/output.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/json.h"
+#include "core/jsonpath.h"
+#include "core/yaml.h"
+
+#define ALLOWED_FORMATS                                                                            \
+    "go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,"   \
+    "templatefile,yaml"
+
+/* The template after "jsonpath=", without the quotes a shell would have
+ * kept: kubectl accepts -o jsonpath='{.a}' typed as -o "jsonpath='{.a}'". */
+static char *template_of(const char *spec)
+{
+    size_t n = strlen(spec);
+    if (n >= 2 && ((spec[0] == '\'' && spec[n - 1] == '\'') ||
+                   (spec[0] == '"' && spec[n - 1] == '"')))
+        return strndup(spec + 1, n - 2);
+    return strdup(spec);
+}
+
+static int print_jsonpath(const char *spec, const json_t *obj, int allow_missing, struct buf *out,
+                          struct err *e)
+{
+    char *tmpl = template_of(spec);
+    if (!tmpl)
+        return err_set(e, "out of memory");
+    if (!*tmpl) {
+        free(tmpl);
+        return err_set(e, "template format specified but no template given");
+    }
+    struct jsonpath *jp = jsonpath_parse(tmpl, e);
+    free(tmpl);
+    if (!jp)
+        return -1;
+    int rc = jsonpath_exec(jp, obj, allow_missing, out, e);
+    jsonpath_free(jp);
+    return rc;
+}
+
+int output_known(const char *format)
+{
+    return !strcmp(format, "yaml") || !strcmp(format, "json") || !strncmp(format, "jsonpath=", 9);
+}
+
+int output_print(const char *format, const json_t *obj, int allow_missing, struct buf *out,
+                 struct err *e)
+{
+    if (!strcmp(format, "yaml"))
+        return yaml_emit(obj, out) < 0 ? err_set(e, "out of memory") : 0;
+    if (!strcmp(format, "json")) {
+        if (json_emit_go(obj, 4, out) < 0 || buf_addc(out, '\n') < 0)
+            return err_set(e, "out of memory");
+        return 0;
+    }
+    if (!strncmp(format, "jsonpath=", 9))
+        return print_jsonpath(format + 9, obj, allow_missing, out, e);
+    if (!strcmp(format, "jsonpath"))
+        return err_set(e, "template format specified but no template given");
+    return err_set(e,
+                   "unable to match a printer suitable for the output format \"%s\", allowed "
+                   "formats are: " ALLOWED_FORMATS,
+                   format);
+}

@@ -1,0 +1,21 @@
+/* `-o FORMAT` printing shared by every command that prints objects:
+ * yaml, json and jsonpath=TEMPLATE, with
+ * kubectl's bytes for each. */
+#ifndef FERRY_CORE_OUTPUT_H
+#define FERRY_CORE_OUTPUT_H
+
+#include <jansson.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+
+/* Appends <obj> printed in <format> to <out>. allow_missing: JSONPath keys
+ * that do not exist print nothing instead of failing. Returns 0, or -1 with
+ * kubectl's message in <e> (unknown format, bad template, ...). */
+int output_print(const char *format, const json_t *obj, int allow_missing, struct buf *out,
+                 struct err *e);
+
+/* Whether <format> is one output_print knows. */
+int output_known(const char *format);
+
+#endif
