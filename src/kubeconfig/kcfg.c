@@ -23,13 +23,6 @@ static const char *const kind_named[KCFG_NKINDS] = {"NamedCluster", "NamedAuthIn
                                                     "NamedContext"};
 static const char *const kind_api[KCFG_NKINDS] = {"api.Cluster", "api.AuthInfo", "api.Context"};
 
-static const struct kschema *kind_schema(enum kcfg_kind k)
-{
-    return k == KCFG_CLUSTERS ? &kschema_cluster
-           : k == KCFG_USERS  ? &kschema_authinfo
-                              : &kschema_context;
-}
-
 /* ---- paths ---- */
 
 char *kcfg_clean_path(const char *path)
@@ -381,7 +374,7 @@ fail:
 json_t *kcfg_new_entry(enum kcfg_kind kind)
 {
     json_t *out = NULL;
-    if (kschema_decode(kind_schema(kind), NULL, "", "", &out, NULL) < 0)
+    if (kschema_decode(kschema_of_kind(kind), NULL, "", "", &out, NULL) < 0)
         return NULL;
     return out;
 }
@@ -389,41 +382,10 @@ json_t *kcfg_new_entry(enum kcfg_kind kind)
 int kcfg_entry_canon(json_t **body, enum kcfg_kind kind, struct err *e)
 {
     json_t *out;
-    if (kschema_decode(kind_schema(kind), *body, kind_named[kind], kind_body[kind], &out, e) < 0)
+    if (kschema_decode(kschema_of_kind(kind), *body, kind_named[kind], kind_body[kind], &out, e) < 0)
         return -1;
     json_decref(*body);
     *body = out;
-    return 0;
-}
-
-int kcfg_entry_set_str(json_t *body, enum kcfg_kind kind, const char *field, const char *value)
-{
-    const struct kfield *f = kschema_field(kind_schema(kind), field);
-    json_object_set_new(body, field, json_string(value ? value : ""));
-    if (f && f->omitempty && (!value || !*value))
-        json_object_del(body, field);
-    json_t *b = json_incref(body);
-    if (kcfg_entry_canon(&b, kind, NULL) < 0) {
-        json_decref(b);
-        return -1;
-    }
-    json_object_clear(body);
-    json_object_update(body, b);
-    json_decref(b);
-    return 0;
-}
-
-int kcfg_entry_set_bool(json_t *body, enum kcfg_kind kind, const char *field, int value)
-{
-    json_object_set_new(body, field, json_boolean(value));
-    json_t *b = json_incref(body);
-    if (kcfg_entry_canon(&b, kind, NULL) < 0) {
-        json_decref(b);
-        return -1;
-    }
-    json_object_clear(body);
-    json_object_update(body, b);
-    json_decref(b);
     return 0;
 }
 
@@ -471,9 +433,9 @@ static int parse_list(struct kcfg *c, enum kcfg_kind k, const json_t *list, cons
         if (body && !json_is_null(body) && !json_is_object(body))
             return err_set(e, "json: cannot unmarshal %s into Go struct field %s.%s of type v1.%s",
                            kschema_json_type(body), kind_named[k], path,
-                           kind_schema(k)->goname);
+                           kschema_of_kind(k)->goname);
         json_t *canon;
-        if (kschema_decode(kind_schema(k), body, kind_named[k], path, &canon, e) < 0)
+        if (kschema_decode(kschema_of_kind(k), body, kind_named[k], path, &canon, e) < 0)
             return -1;
         if (json_object_get(c->entries[k], nm)) {
             json_decref(canon);
@@ -769,7 +731,8 @@ static int relativize(json_t *body, enum kcfg_kind k, const char *dest, struct e
     }
     json_t *exec = json_object_get(body, "exec");
     if (k == KCFG_USERS && exec &&
-        strchr(json_string_value(json_object_get(exec, "command")) ?: "", '/')) {
+        json_is_string(json_object_get(exec, "command")) &&
+        strchr(json_string_value(json_object_get(exec, "command")), '/')) {
         targets[n] = exec;
         keys[n++] = "command";
     }

@@ -78,11 +78,6 @@ int kcfg_set_property(struct kcfg *c, const char *path, const char *value, int u
 
 /* Canonical body of a new, empty entry of <kind>. New reference. */
 json_t *kcfg_new_entry(enum kcfg_kind kind);
-/* Field helpers on canonical bodies: they keep the canonical shape (field
- * order, empty optional fields removed). <value> NULL or "" removes an
- * optional field. */
-int kcfg_entry_set_str(json_t *body, enum kcfg_kind kind, const char *field, const char *value);
-int kcfg_entry_set_bool(json_t *body, enum kcfg_kind kind, const char *field, int value);
 /* Re-canonicalizes a body after free-form edits (order, empty fields). */
 int kcfg_entry_canon(json_t **body, enum kcfg_kind kind, struct err *e);
 

@@ -74,7 +74,7 @@ static int set_field(const struct nav *nv, size_t at, const struct kfield *f, js
         json_object_set_new(body, f->name, json_string(nv->value));
         return 0;
     case KF_BOOL: {
-        int b;
+        int b = 0;
         if (more)
             return parse_error(nv);
         if (to_bool(nv, &b) < 0)
@@ -159,13 +159,6 @@ static int set_in_struct(const struct nav *nv, size_t at, const struct kschema *
     return set_field(nv, at, f, body);
 }
 
-static const struct kschema *kind_schema(enum kcfg_kind k)
-{
-    return k == KCFG_CLUSTERS ? &kschema_cluster
-           : k == KCFG_USERS  ? &kschema_authinfo
-                              : &kschema_context;
-}
-
 static int set_in_map(const struct nav *nv, struct kcfg *c, enum kcfg_kind k)
 {
     json_t *map = c->entries[k];
@@ -175,7 +168,7 @@ static int set_in_map(const struct nav *nv, struct kcfg *c, enum kcfg_kind k)
         json_object_clear(map);
         return 0;
     }
-    const struct kschema *s = kind_schema(k);
+    const struct kschema *s = kschema_of_kind(k);
     size_t span = name_span(nv, 1, s);
     char *name = join_parts(nv->parts, 1, 1 + span);
     int rc = -1;

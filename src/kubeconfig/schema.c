@@ -83,6 +83,13 @@ static const struct kfield preferences_fields[] = {
 };
 const struct kschema kschema_preferences = {"Preferences", preferences_fields};
 
+const struct kschema *kschema_of_kind(int kind)
+{
+    return kind == KCFG_CLUSTERS ? &kschema_cluster
+           : kind == KCFG_USERS  ? &kschema_authinfo
+                                 : &kschema_context;
+}
+
 const struct kfield *kschema_field(const struct kschema *s, const char *name)
 {
     for (const struct kfield *f = s->fields; f->name; f++)
@@ -212,7 +219,7 @@ static int decode_exts(const json_t *in, const char *parent, const char *path, j
         }
         const json_t *name = it ? json_object_get(it, "name") : NULL;
         if (name && !json_is_null(name) && !json_is_string(name)) {
-            snprintf(p, sizeof p, "%s.name", path);
+            snprintf(p, sizeof p, "%.500s.name", path);
             type_error(e, name, "NamedExtension", p, "string");
             goto fail;
         }
@@ -373,7 +380,7 @@ int kschema_decode(const struct kschema *s, const json_t *in, const char *parent
     for (const struct kfield *f = s->fields; f->name; f++) {
         const json_t *v = json_is_object(in) ? json_object_get(in, f->name) : NULL;
         json_t *cv = NULL;
-        snprintf(p, sizeof p, "%s%s%s", path, *path ? "." : "", f->name);
+        snprintf(p, sizeof p, "%.400s%s%s", path, *path ? "." : "", f->name);
         if (v && decode_field(f, v, s->goname, p, &cv, e) < 0) {
             json_decref(obj);
             return -1;

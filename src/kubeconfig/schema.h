@@ -38,6 +38,8 @@ struct kschema {
 extern const struct kschema kschema_cluster, kschema_authinfo, kschema_context,
     kschema_preferences;
 
+/* The schema of one kind of entry (enum kcfg_kind). */
+const struct kschema *kschema_of_kind(int kind);
 const struct kfield *kschema_field(const struct kschema *s, const char *name);
 
 /* Decodes <in> (may be NULL or null: the zero value) as struct <s> into its
