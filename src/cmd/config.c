@@ -123,7 +123,7 @@ out:
 static int run_set_cluster(struct cli_ctx *c)
 {
     if (c->argc != 1)
-        return help_error(c, "unexpected args: %s");
+        return help_error(c, "Unexpected args: %s");
     struct kcfg_cluster_opts o = {
         .server = opt(c, "server"),
         .certificate_authority = opt(c, "certificate-authority"),
@@ -180,7 +180,7 @@ static int run_set_credentials(struct cli_ctx *c)
 static int run_set_context(struct cli_ctx *c)
 {
     if (c->argc > 1)
-        return help_error(c, "unexpected args: %s");
+        return help_error(c, "Unexpected args: %s");
     struct kcfg_context_opts o = {
         .cluster = opt(c, "cluster"),
         .user = opt(c, "user"),
@@ -205,7 +205,7 @@ static int run_set_context(struct cli_ctx *c)
 static int run_use_context(struct cli_ctx *c)
 {
     if (c->argc != 1)
-        return help_error(c, "unexpected args: %s");
+        return help_error(c, "Unexpected args: %s");
     struct kcfg_paths p;
     struct err e;
     if (paths_from(c, &p) < 0)
@@ -385,15 +385,21 @@ static int delete_entry(struct cli_ctx *c, enum kcfg_kind kind, const char *what
 
 static int run_delete_context(struct cli_ctx *c)
 {
-    if (c->argc != 1)
-        return help_error(c, "unexpected args: %s");
+    if (c->argc != 1) {
+        /* kubectl prints the help and succeeds */
+        cli_help(c);
+        return 0;
+    }
     return delete_entry(c, KCFG_CONTEXTS, "context");
 }
 
 static int run_delete_cluster(struct cli_ctx *c)
 {
-    if (c->argc != 1)
-        return help_error(c, "unexpected args: %s");
+    if (c->argc != 1) {
+        /* kubectl prints the help and succeeds */
+        cli_help(c);
+        return 0;
+    }
     return delete_entry(c, KCFG_CLUSTERS, "cluster");
 }
 
@@ -526,7 +532,7 @@ static const struct cli_flag set_flags[] = {
 };
 
 #define VERB(var, nm, sum, use, fl, fn)                                                            \
-    static const struct cli_cmd var = {nm, sum, use, NULL, NULL, fl, NULL, fn}
+    static const struct cli_cmd var = {nm, sum, use, NULL, NULL, fl, NULL, fn, NULL}
 
 VERB(cmd_view, "view", "Display merged kubeconfig settings or a specified kubeconfig file",
      "[--minify] [--flatten] [--raw] [-o yaml|json|jsonpath=TEMPLATE]", view_flags, run_view);
@@ -545,8 +551,13 @@ VERB(cmd_set_context, "set-context", "Set a context entry in kubeconfig",
      "[NAME | --current] [--cluster=cluster_nickname] [--user=user_nickname] "
      "[--namespace=namespace]",
      set_context_flags, run_set_context);
-VERB(cmd_use_context, "use-context", "Set the current-context in a kubeconfig file", "CONTEXT_NAME",
-     NULL, run_use_context);
+static const struct cli_cmd cmd_use_context = {
+    .name = "use-context",
+    .alias = "use",
+    .summary = "Set the current-context in a kubeconfig file",
+    .usage = "CONTEXT_NAME",
+    .run = run_use_context,
+};
 VERB(cmd_current_context, "current-context", "Display the current-context", "", NULL,
      run_current_context);
 VERB(cmd_get_contexts, "get-contexts", "Describe one or many contexts",
@@ -588,5 +599,6 @@ const struct cli_cmd cmd_config = {
     NULL,
     NULL,
     config_subs,
+    NULL,
     NULL,
 };

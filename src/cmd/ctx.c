@@ -146,6 +146,7 @@ const struct cli_cmd cmd_ctx = {
     NULL,
     NULL,
     run_ctx,
+    NULL,
 };
 
 const struct cli_cmd cmd_ns = {
@@ -158,4 +159,5 @@ const struct cli_cmd cmd_ns = {
     NULL,
     NULL,
     run_ns,
+    NULL,
 };

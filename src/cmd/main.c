@@ -27,6 +27,7 @@ static const struct cli_cmd root = {
     global_flags,
     root_subs,
     NULL,
+    NULL,
 };
 
 int main(int argc, char **argv)

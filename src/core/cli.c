@@ -55,7 +55,8 @@ static void vals_free(const struct cli_flag *flags, struct cli_val *v)
 static const struct cli_cmd *find_sub(const struct cli_cmd *cmd, const char *name)
 {
     for (size_t i = 0; cmd->subs && cmd->subs[i]; i++)
-        if (!strcmp(cmd->subs[i]->name, name))
+        if (!strcmp(cmd->subs[i]->name, name) ||
+            (cmd->subs[i]->alias && !strcmp(cmd->subs[i]->alias, name)))
             return cmd->subs[i];
     return NULL;
 }
@@ -84,7 +85,7 @@ static int flag_error(const struct cli_ctx *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("Error: ", stderr);
+    fputs("error: ", stderr);
     vfprintf(stderr, fmt, ap);
     va_end(ap);
     fprintf(stderr, "\nSee '%s --help' for usage.\n", c->path);
@@ -224,7 +225,7 @@ static int consumes_next(const struct cli_ctx *c, const char *a)
     return 0;
 }
 
-static void print_flags(const struct cli_flag *flags)
+static void print_flags(FILE *out, const struct cli_flag *flags)
 {
     for (size_t i = 0; flags && flags[i].name; i++) {
         const struct cli_flag *f = &flags[i];
@@ -237,34 +238,39 @@ static void print_flags(const struct cli_flag *flags)
             snprintf(left, sizeof left, "  -%c, --%s%s", f->shorthand, f->name, kind);
         else
             snprintf(left, sizeof left, "      --%s%s", f->name, kind);
-        printf("%-36s %s", left, f->usage ? f->usage : "");
+        fprintf(out, "%-36s %s", left, f->usage ? f->usage : "");
         if (f->def && *f->def && strcmp(f->def, "false"))
-            printf(" (default %s)", f->def);
-        putchar('\n');
+            fprintf(out, " (default %s)", f->def);
+        fputc('\n', out);
     }
+}
+
+void cli_help_to(const struct cli_ctx *c, FILE *out)
+{
+    const struct cli_cmd *cmd = c->cmd;
+    fprintf(out, "%s\n\n", cmd->help ? cmd->help : cmd->summary);
+    fprintf(out, "Usage:\n  %s%s%s\n", c->path, cmd->usage ? " " : "", cmd->usage ? cmd->usage : "");
+    if (cmd->subs) {
+        fprintf(out, "\nAvailable Commands:\n");
+        for (size_t i = 0; cmd->subs[i]; i++)
+            fprintf(out, "  %-18s %s\n", cmd->subs[i]->name, cmd->subs[i]->summary);
+    }
+    if (cmd->example)
+        fprintf(out, "\nExamples:\n%s\n", cmd->example);
+    if (cmd->flags && cmd->flags[0].name && cmd != c->root) {
+        fprintf(out, "\nFlags:\n");
+        print_flags(out, cmd->flags);
+    }
+    fprintf(out, "\nGlobal Flags:\n");
+    print_flags(out, c->gflags);
+    fprintf(out, "  -h, --help                           help for %s\n", cmd->name);
+    if (cmd->subs)
+        fprintf(out, "\nUse \"%s <command> --help\" for more information about a command.\n", c->path);
 }
 
 void cli_help(const struct cli_ctx *c)
 {
-    const struct cli_cmd *cmd = c->cmd;
-    printf("%s\n\n", cmd->help ? cmd->help : cmd->summary);
-    printf("Usage:\n  %s%s%s\n", c->path, cmd->usage ? " " : "", cmd->usage ? cmd->usage : "");
-    if (cmd->subs) {
-        printf("\nAvailable Commands:\n");
-        for (size_t i = 0; cmd->subs[i]; i++)
-            printf("  %-18s %s\n", cmd->subs[i]->name, cmd->subs[i]->summary);
-    }
-    if (cmd->example)
-        printf("\nExamples:\n%s\n", cmd->example);
-    if (cmd->flags && cmd->flags[0].name && cmd != c->root) {
-        printf("\nFlags:\n");
-        print_flags(cmd->flags);
-    }
-    printf("\nGlobal Flags:\n");
-    print_flags(c->gflags);
-    printf("  -h, --help                           help for %s\n", cmd->name);
-    if (cmd->subs)
-        printf("\nUse \"%s <command> --help\" for more information about a command.\n", c->path);
+    cli_help_to(c, stdout);
 }
 
 int cli_main(const struct cli_cmd *root, int argc, char **argv)
@@ -371,9 +377,14 @@ int cli_main(const struct cli_cmd *root, int argc, char **argv)
         }
     }
     c.argv = pos;
-    if (help || !c.cmd->run) {
+    if (help || (!c.cmd->run && c.cmd == root)) {
         cli_help(&c);
         rc = 0;
+        goto out;
+    }
+    if (!c.cmd->run) {
+        /* A command group without its verb: help on stderr, status 1. */
+        cli_help_to(&c, stderr);
         goto out;
     }
     rc = c.cmd->run(&c);

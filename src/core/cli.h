@@ -6,11 +6,12 @@
  * `--f=v`, `--f v`, `-f v`, `-fv`, `-f=v`, bool flags as `--b`, `--b=false`,
  * `--` to end flags, list flags (comma-separated and/or repeated), and
  * generated `-h/--help` at every level. Errors are printed as kubectl prints
- * them (`Error: unknown flag: --x` + a usage hint) and give exit status 1. */
+ * them (`error: unknown flag: --x` + a usage hint) and give exit status 1. */
 #ifndef FERRY_CORE_CLI_H
 #define FERRY_CORE_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 
 enum cli_type {
     CLI_BOOL,
@@ -40,6 +41,7 @@ struct cli_cmd {
     const struct cli_flag *flags; /* terminated by an entry with name NULL; may be NULL */
     const struct cli_cmd *const *subs; /* NULL-terminated; may be NULL */
     cli_run_fn run;                    /* NULL: prints help */
+    const char *alias;                 /* another name, or NULL */
 };
 
 struct cli_val {
@@ -82,7 +84,8 @@ int cli_fail(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 /* As kubectl does for wrong arguments: "error: <msg>" and a hint to -h. */
 int cli_usage_error(const struct cli_ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
-/* Prints the help of the current command to stdout. */
+/* Prints the help of the current command to stdout, or to <out>. */
 void cli_help(const struct cli_ctx *c);
+void cli_help_to(const struct cli_ctx *c, FILE *out);
 
 #endif

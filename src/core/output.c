@@ -32,12 +32,26 @@ static int print_jsonpath(const char *spec, const json_t *obj, int allow_missing
         free(tmpl);
         return err_set(e, "template format specified but no template given");
     }
-    struct jsonpath *jp = jsonpath_parse(tmpl, e);
-    free(tmpl);
-    if (!jp)
+    struct err pe;
+    struct jsonpath *jp = jsonpath_parse(tmpl, &pe);
+    if (!jp) {
+        err_set(e, "error parsing jsonpath %s, %s", tmpl, pe.msg);
+        free(tmpl);
         return -1;
-    int rc = jsonpath_exec(jp, obj, allow_missing, out, e);
+    }
+    int rc = jsonpath_exec(jp, obj, allow_missing, out, &pe);
     jsonpath_free(jp);
+    if (rc < 0) {
+        /* kubectl follows the reason with the template and the data. */
+        char *data = json_dumps(obj, JSON_COMPACT);
+        err_set(e,
+                "error executing jsonpath \"%s\": Error executing template: %s. Printing more "
+                "information for debugging the template:\n\ttemplate was:\n\t\t%s\n\tobject "
+                "given to jsonpath engine was:\n\t\t%s\n",
+                tmpl, pe.msg, tmpl, data ? data : "");
+        free(data);
+    }
+    free(tmpl);
     return rc;
 }
 

@@ -389,6 +389,21 @@ int kcfg_entry_canon(json_t **body, enum kcfg_kind kind, struct err *e)
     return 0;
 }
 
+/* client-go's defaulting on load: an exec plugin of the beta and alpha APIs
+ * without an interactiveMode gets IfAvailable. */
+static int default_exec(json_t **user, struct err *e)
+{
+    json_t *ex = json_object_get(*user, "exec");
+    const char *v = json_string_value(json_object_get(ex, "apiVersion"));
+    const char *mode = json_string_value(json_object_get(ex, "interactiveMode"));
+    if (!v || (mode && *mode) ||
+        (strcmp(v, "client.authentication.k8s.io/v1beta1") &&
+         strcmp(v, "client.authentication.k8s.io/v1alpha1")))
+        return 0;
+    json_object_set_new(ex, "interactiveMode", json_string("IfAvailable"));
+    return kcfg_entry_canon(user, KCFG_USERS, e);
+}
+
 static int version_kind_error(struct err *e, const json_t *doc)
 {
     return err_set(e,
@@ -437,6 +452,10 @@ static int parse_list(struct kcfg *c, enum kcfg_kind k, const json_t *list, cons
         json_t *canon;
         if (kschema_decode(kschema_of_kind(k), body, kind_named[k], path, &canon, e) < 0)
             return -1;
+        if (k == KCFG_USERS && default_exec(&canon, e) < 0) {
+            json_decref(canon);
+            return -1;
+        }
         if (json_object_get(c->entries[k], nm)) {
             json_decref(canon);
             return err_set(e,
@@ -516,8 +535,8 @@ int kcfg_parse(struct kcfg *c, const char *data, size_t len, const char *origin,
     }
     const json_t *ext = json_object_get(doc, "extensions");
     if (ext && !json_is_null(ext)) {
-        static const struct kfield f = {"extensions", KF_EXTS, 1, NULL, NULL};
-        static const struct kfield fields[] = {f, {NULL, 0, 0, NULL, NULL}};
+        static const struct kfield f = {"extensions", KF_EXTS, 1, NULL, NULL, NULL};
+        static const struct kfield fields[] = {f, {NULL, 0, 0, NULL, NULL, NULL}};
         static const struct kschema top = {"Config", fields};
         json_t *wrap = json_pack("{s:O}", "extensions", ext), *out;
         int r = kschema_decode(&top, wrap, "Config", "", &out, e);

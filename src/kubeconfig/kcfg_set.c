@@ -35,7 +35,7 @@ static char *join_parts(char **parts, size_t from, size_t to)
 static size_t name_span(const struct nav *nv, size_t at, const struct kschema *value_type)
 {
     for (size_t i = at + 1; value_type && i < nv->n; i++)
-        if (kschema_field(value_type, nv->parts[i]))
+        if (kschema_set_field(value_type, nv->parts[i]))
             return i - at;
     return nv->n - at;
 }
@@ -58,7 +58,47 @@ static int to_bool(const struct nav *nv, int *out)
     return 0;
 }
 
-static int set_in_struct(const struct nav *nv, size_t at, const struct kschema *s, json_t *body);
+static int cmp_str(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* "can't set a map to a value: map[k:v ...]", the map as Go prints it
+ * (keys sorted, as fmt does). */
+static int map_value_error(const struct nav *nv, const json_t *m, enum kfield_type type)
+{
+    struct buf b = BUF_INIT;
+    const char **keys = NULL;
+    size_t n = json_is_object(m) ? json_object_size(m) : 0, i = 0;
+    if (n && !(keys = malloc(n * sizeof *keys)))
+        return err_set(nv->e, "out of memory");
+    const char *k;
+    json_t *v;
+    if (n)
+        json_object_foreach((json_t *)m, k, v) keys[i++] = k;
+    qsort(keys, n, sizeof *keys, cmp_str);
+    buf_adds(&b, "map[");
+    for (i = 0; i < n; i++) {
+        v = json_object_get(m, keys[i]);
+        buf_addf(&b, "%s%s:", i ? " " : "", keys[i]);
+        if (type == KF_STRMAP) {
+            buf_adds(&b, json_string_value(v));
+        } else if (type == KF_STRSMAP) {
+            size_t j;
+            json_t *s;
+            buf_addc(&b, '[');
+            json_array_foreach(v, j, s) buf_addf(&b, "%s%s", j ? " " : "", json_string_value(s));
+            buf_addc(&b, ']');
+        } else {
+            buf_adds(&b, "<object>");
+        }
+    }
+    buf_addc(&b, ']');
+    err_set(nv->e, "can't set a map to a value: %s", b.p);
+    buf_fini(&b);
+    free(keys);
+    return -1;
+}
 
 static int set_field(const struct nav *nv, size_t at, const struct kfield *f, json_t *body)
 {
@@ -91,8 +131,9 @@ static int set_field(const struct nav *nv, size_t at, const struct kfield *f, js
         } else {
             unsigned char *raw;
             size_t n;
-            if (kcfg_b64_decode(nv->value, &raw, &n, nv->e) < 0)
-                return -1;
+            struct err be;
+            if (kcfg_b64_decode(nv->value, &raw, &n, &be) < 0)
+                return err_set(nv->e, "error decoding input value: %s", be.msg);
             enc = kcfg_b64_encode(raw, n);
             free(raw);
         }
@@ -102,53 +143,33 @@ static int set_field(const struct nav *nv, size_t at, const struct kfield *f, js
         free(enc);
         return 0;
     }
-    case KF_STRMAP: {
-        if (!more)
-            return err_set(nv->e, "can't set a map to a value: %s", f->name);
-        char *key = join_parts(nv->parts, at + 1, nv->n);
-        json_t *m = json_object_get(body, f->name);
-        if (!m) {
-            m = json_object();
-            json_object_set_new(body, f->name, m);
-        }
-        if (nv->unset) {
-            if (!json_object_get(m, key)) {
-                err_set(nv->e, "current map key `%s` is invalid", key);
-                free(key);
-                return -1;
-            }
-            json_object_del(m, key);
-        } else {
-            json_object_set_new(m, key, json_string(nv->value));
-        }
-        free(key);
-        return 0;
-    }
-    case KF_STRUCT: {
-        if (!more)
-            return err_set(nv->e, "can't set a struct to a value: %s", nv->path);
-        json_t *sub = json_object_get(body, f->name);
-        if (!sub) {
-            sub = json_object();
-            json_object_set_new(body, f->name, sub);
-        }
-        return set_in_struct(nv, at + 1, f->sub, sub);
-    }
-    case KF_STRS:
+    case KF_STRMAP:
     case KF_STRSMAP:
-    case KF_ENVS:
     case KF_EXTS:
-        if (more && f->type != KF_STRSMAP)
+        /* kubectl's reflection walk stops at these maps: a key below one is
+         * an error, and so is a value for the whole map. */
+        if (more)
+            return f->type == KF_STRSMAP ? err_set(nv->e, "string is not of type struct")
+                                         : parse_error(nv);
+        return map_value_error(nv, json_object_get(body, f->name), f->type);
+    case KF_STRUCT:
+        /* exec and auth-provider are pointers, which kubectl cannot walk
+         * into; a value for the whole struct is refused too. */
+        if (more)
             return parse_error(nv);
-        return err_set(nv->e, "unrecognized slice type. %s",
-                       f->type == KF_STRS || f->type == KF_STRSMAP ? "string" : "struct");
+        return err_set(nv->e, "can't set a struct to a value: %s", nv->path);
+    case KF_STRS:
+    case KF_ENVS:
+        if (more)
+            return parse_error(nv);
+        return err_set(nv->e, "unrecognized slice type. %s", f->type == KF_STRS ? "string" : "struct");
     }
     return 0;
 }
 
 static int set_in_struct(const struct nav *nv, size_t at, const struct kschema *s, json_t *body)
 {
-    const struct kfield *f = kschema_field(s, nv->parts[at]);
+    const struct kfield *f = kschema_set_field(s, nv->parts[at]);
     if (!f) {
         char *done = join_parts(nv->parts, 0, at);
         err_set(nv->e, "unable to parse %s after %s at api.%s", nv->path, done ? done : "",

@@ -144,7 +144,7 @@ static int parse_pairs(const struct kcfg_list *l, const char *what, json_t *add,
         }
     }
     if (bad.len) {
-        err_set(e, "invalid %s: %s", what, buf_str(&bad));
+        err_set(e, "invalid %s format: %s", what, buf_str(&bad));
         buf_fini(&bad);
         return KCFG_OP_USAGE;
     }
@@ -307,7 +307,7 @@ int kcfg_op_set_credentials(const struct kcfg_paths *p, const char *name,
     }
     if (ap) {
         json_t *cfg = json_object_get(ap, "config");
-        if (!cfg) {
+        if (!json_is_object(cfg)) {
             cfg = json_object();
             json_object_set_new(ap, "config", cfg);
         }

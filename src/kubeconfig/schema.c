@@ -9,77 +9,77 @@
 #define OMIT 1
 
 static const struct kfield env_fields[] = {
-    {"name", KF_STR, 0, NULL, NULL},
-    {"value", KF_STR, 0, NULL, NULL},
-    {NULL, 0, 0, NULL, NULL},
+    {"name", KF_STR, 0, NULL, NULL, NULL},
+    {"value", KF_STR, 0, NULL, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 static const struct kschema kschema_env = {"ExecEnvVar", env_fields};
 
 static const struct kfield exec_fields[] = {
-    {"command", KF_STR, 0, NULL, NULL},
-    {"args", KF_STRS, 0, NULL, NULL},
-    {"env", KF_ENVS, 0, &kschema_env, NULL},
-    {"apiVersion", KF_STR, OMIT, NULL, NULL},
-    {"installHint", KF_STR, OMIT, NULL, NULL},
-    {"provideClusterInfo", KF_BOOL, 0, NULL, NULL},
-    {"interactiveMode", KF_STR, OMIT, NULL, "v1.ExecInteractiveMode"},
-    {NULL, 0, 0, NULL, NULL},
+    {"command", KF_STR, 0, NULL, NULL, NULL},
+    {"args", KF_STRS, 0, NULL, NULL, NULL},
+    {"env", KF_ENVS, 0, &kschema_env, NULL, NULL},
+    {"apiVersion", KF_STR, OMIT, NULL, NULL, NULL},
+    {"installHint", KF_STR, OMIT, NULL, NULL, NULL},
+    {"provideClusterInfo", KF_BOOL, 0, NULL, NULL, NULL},
+    {"interactiveMode", KF_STR, OMIT, NULL, "v1.ExecInteractiveMode", NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 static const struct kschema kschema_exec = {"ExecConfig", exec_fields};
 
 static const struct kfield provider_fields[] = {
-    {"name", KF_STR, 0, NULL, NULL},
-    {"config", KF_STRMAP, OMIT, NULL, NULL},
-    {NULL, 0, 0, NULL, NULL},
+    {"name", KF_STR, 0, NULL, NULL, NULL},
+    {"config", KF_STRMAP, 0, NULL, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 static const struct kschema kschema_provider = {"AuthProviderConfig", provider_fields};
 
 static const struct kfield cluster_fields[] = {
-    {"server", KF_STR, 0, NULL, NULL},
-    {"tls-server-name", KF_STR, OMIT, NULL, NULL},
-    {"insecure-skip-tls-verify", KF_BOOL, OMIT, NULL, NULL},
-    {"certificate-authority", KF_STR, OMIT, NULL, NULL},
-    {"certificate-authority-data", KF_BYTES, OMIT, NULL, NULL},
-    {"proxy-url", KF_STR, OMIT, NULL, NULL},
-    {"disable-compression", KF_BOOL, OMIT, NULL, NULL},
-    {"extensions", KF_EXTS, OMIT, NULL, NULL},
-    {NULL, 0, 0, NULL, NULL},
+    {"server", KF_STR, 0, NULL, NULL, NULL},
+    {"tls-server-name", KF_STR, OMIT, NULL, NULL, NULL},
+    {"insecure-skip-tls-verify", KF_BOOL, OMIT, NULL, NULL, NULL},
+    {"certificate-authority", KF_STR, OMIT, NULL, NULL, NULL},
+    {"certificate-authority-data", KF_BYTES, OMIT, NULL, NULL, NULL},
+    {"proxy-url", KF_STR, OMIT, NULL, NULL, NULL},
+    {"disable-compression", KF_BOOL, OMIT, NULL, NULL, NULL},
+    {"extensions", KF_EXTS, OMIT, NULL, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 const struct kschema kschema_cluster = {"Cluster", cluster_fields};
 
 static const struct kfield authinfo_fields[] = {
-    {"client-certificate", KF_STR, OMIT, NULL, NULL},
-    {"client-certificate-data", KF_BYTES, OMIT, NULL, NULL},
-    {"client-key", KF_STR, OMIT, NULL, NULL},
-    {"client-key-data", KF_BYTES, OMIT, NULL, NULL},
-    {"token", KF_STR, OMIT, NULL, NULL},
-    {"tokenFile", KF_STR, OMIT, NULL, NULL},
-    {"as", KF_STR, OMIT, NULL, NULL},
-    {"as-uid", KF_STR, OMIT, NULL, NULL},
-    {"as-groups", KF_STRS, OMIT, NULL, NULL},
-    {"as-user-extra", KF_STRSMAP, OMIT, NULL, NULL},
-    {"username", KF_STR, OMIT, NULL, NULL},
-    {"password", KF_STR, OMIT, NULL, NULL},
-    {"auth-provider", KF_STRUCT, OMIT, &kschema_provider, NULL},
-    {"exec", KF_STRUCT, OMIT, &kschema_exec, NULL},
-    {"extensions", KF_EXTS, OMIT, NULL, NULL},
-    {NULL, 0, 0, NULL, NULL},
+    {"client-certificate", KF_STR, OMIT, NULL, NULL, NULL},
+    {"client-certificate-data", KF_BYTES, OMIT, NULL, NULL, NULL},
+    {"client-key", KF_STR, OMIT, NULL, NULL, NULL},
+    {"client-key-data", KF_BYTES, OMIT, NULL, NULL, NULL},
+    {"token", KF_STR, OMIT, NULL, NULL, NULL},
+    {"tokenFile", KF_STR, OMIT, NULL, NULL, NULL},
+    {"as", KF_STR, OMIT, NULL, NULL, "act-as"},
+    {"as-uid", KF_STR, OMIT, NULL, NULL, "act-as-uid"},
+    {"as-groups", KF_STRS, OMIT, NULL, NULL, "act-as-groups"},
+    {"as-user-extra", KF_STRSMAP, OMIT, NULL, NULL, "act-as-user-extra"},
+    {"username", KF_STR, OMIT, NULL, NULL, NULL},
+    {"password", KF_STR, OMIT, NULL, NULL, NULL},
+    {"auth-provider", KF_STRUCT, OMIT, &kschema_provider, NULL, NULL},
+    {"exec", KF_STRUCT, OMIT, &kschema_exec, NULL, NULL},
+    {"extensions", KF_EXTS, OMIT, NULL, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 const struct kschema kschema_authinfo = {"AuthInfo", authinfo_fields};
 
 static const struct kfield context_fields[] = {
-    {"cluster", KF_STR, 0, NULL, NULL},
-    {"user", KF_STR, 0, NULL, NULL},
-    {"namespace", KF_STR, OMIT, NULL, NULL},
-    {"extensions", KF_EXTS, OMIT, NULL, NULL},
-    {NULL, 0, 0, NULL, NULL},
+    {"cluster", KF_STR, 0, NULL, NULL, NULL},
+    {"user", KF_STR, 0, NULL, NULL, NULL},
+    {"namespace", KF_STR, OMIT, NULL, NULL, NULL},
+    {"extensions", KF_EXTS, OMIT, NULL, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 const struct kschema kschema_context = {"Context", context_fields};
 
 static const struct kfield preferences_fields[] = {
-    {"colors", KF_BOOL, OMIT, NULL, NULL},
-    {"extensions", KF_EXTS, OMIT, NULL, NULL},
-    {NULL, 0, 0, NULL, NULL},
+    {"colors", KF_BOOL, OMIT, NULL, NULL, NULL},
+    {"extensions", KF_EXTS, OMIT, NULL, NULL, NULL},
+    {NULL, 0, 0, NULL, NULL, NULL},
 };
 const struct kschema kschema_preferences = {"Preferences", preferences_fields};
 
@@ -94,6 +94,14 @@ const struct kfield *kschema_field(const struct kschema *s, const char *name)
 {
     for (const struct kfield *f = s->fields; f->name; f++)
         if (!strcmp(f->name, name))
+            return f;
+    return NULL;
+}
+
+const struct kfield *kschema_set_field(const struct kschema *s, const char *name)
+{
+    for (const struct kfield *f = s->fields; f->name; f++)
+        if (!strcmp(f->setname ? f->setname : f->name, name))
             return f;
     return NULL;
 }
@@ -196,6 +204,51 @@ static int cmp_names(const void *a, const void *b)
                   json_string_value(json_object_get(y, "name")));
 }
 
+static int cmp_keys(const void *a, const void *b)
+{
+    return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
+/* A deep copy with every object's keys in byte order: client-go reads
+ * kubeconfig files through Go maps, so free-form data (extensions, string
+ * maps) comes back sorted whatever the file's order. NULL on OOM. */
+static json_t *sorted_copy(const json_t *v)
+{
+    if (json_is_array(v)) {
+        json_t *a = json_array();
+        size_t i;
+        json_t *x;
+        json_array_foreach(v, i, x)
+        {
+            if (!a || json_array_append_new(a, sorted_copy(x)) < 0) {
+                json_decref(a);
+                return NULL;
+            }
+        }
+        return a;
+    }
+    if (!json_is_object(v))
+        return json_deep_copy(v);
+    size_t n = json_object_size(v), i = 0;
+    const char **keys = malloc((n ? n : 1) * sizeof *keys);
+    json_t *o = json_object();
+    const char *k;
+    json_t *x;
+    if (!keys || !o)
+        goto fail;
+    json_object_foreach((json_t *)v, k, x) keys[i++] = k;
+    qsort(keys, n, sizeof *keys, cmp_keys);
+    for (i = 0; i < n; i++)
+        if (json_object_set_new(o, keys[i], sorted_copy(json_object_get(v, keys[i]))) < 0)
+            goto fail;
+    free(keys);
+    return o;
+fail:
+    free(keys);
+    json_decref(o);
+    return NULL;
+}
+
 /* Extensions are a map by name inside client-go; written back as a list
  * sorted by name. */
 static int decode_exts(const json_t *in, const char *parent, const char *path, json_t **out,
@@ -234,7 +287,8 @@ static int decode_exts(const json_t *in, const char *parent, const char *path, j
             }
         }
         json_t *ext = it ? json_object_get(it, "extension") : NULL;
-        items[i] = json_pack("{s:s,s:O}", "name", nm, "extension", ext ? ext : json_null());
+        items[i] = json_pack("{s:s,s:o*}", "name", nm, "extension",
+                             ext ? sorted_copy(ext) : json_null());
         if (!items[i])
             goto fail_oom;
     }
@@ -334,8 +388,9 @@ static int decode_field(const struct kfield *f, const json_t *v, const char *par
             }
             json_object_set_new(m, k, cv);
         }
-        *out = m;
-        return 0;
+        *out = sorted_copy(m);
+        json_decref(m);
+        return *out ? 0 : err_set(e, "out of memory");
     }
     case KF_EXTS:
         return decode_exts(v, parent, path, out, e);
@@ -372,26 +427,50 @@ static int decode_field(const struct kfield *f, const json_t *v, const char *par
 int kschema_decode(const struct kschema *s, const json_t *in, const char *parent,
                    const char *path, json_t **out, struct err *e)
 {
+    /* Fields are decoded in byte order of their names, the order of the
+     * keys in the JSON client-go decodes (its YAML-to-JSON step sorts
+     * them), so the first type error reported is the one Go reports; the
+     * result is then assembled in the struct's order. */
+    enum { MAXF = 32 };
+    const struct kfield *order[MAXF];
+    json_t *vals[MAXF] = {0};
+    size_t n = 0;
     char p[512];
     (void)parent;
+    for (const struct kfield *f = s->fields; f->name && n < MAXF; f++)
+        order[n++] = f;
+    for (size_t i = 1; i < n; i++)
+        for (size_t j = i; j > 0 && strcmp(order[j - 1]->name, order[j]->name) > 0; j--) {
+            const struct kfield *t = order[j];
+            order[j] = order[j - 1];
+            order[j - 1] = t;
+        }
     json_t *obj = json_object();
     if (!obj)
         return err_set(e, "out of memory");
-    for (const struct kfield *f = s->fields; f->name; f++) {
+    int rc = 0;
+    for (size_t i = 0; i < n; i++) {
+        const struct kfield *f = order[i];
         const json_t *v = json_is_object(in) ? json_object_get(in, f->name) : NULL;
-        json_t *cv = NULL;
+        size_t k = (size_t)(f - s->fields);
         snprintf(p, sizeof p, "%.400s%s%s", path, *path ? "." : "", f->name);
-        if (v && decode_field(f, v, s->goname, p, &cv, e) < 0) {
-            json_decref(obj);
-            return -1;
+        if (v && decode_field(f, v, s->goname, p, &vals[k], e) < 0) {
+            rc = -1;
+            break;
         }
-        if (f->omitempty && kschema_is_zero(f, cv)) {
+    }
+    for (size_t k = 0; k < n; k++) {
+        const struct kfield *f = &s->fields[k];
+        json_t *cv = vals[k];
+        if (rc < 0 || (f->omitempty && kschema_is_zero(f, cv))) {
             json_decref(cv);
             continue;
         }
-        if (!cv)
-            cv = kschema_zero(f);
-        json_object_set_new(obj, f->name, cv);
+        json_object_set_new(obj, f->name, cv ? cv : kschema_zero(f));
+    }
+    if (rc < 0) {
+        json_decref(obj);
+        return -1;
     }
     *out = obj;
     return 0;

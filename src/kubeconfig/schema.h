@@ -28,6 +28,8 @@ struct kfield {
     int omitempty;
     const struct kschema *sub; /* KF_STRUCT, KF_ENVS */
     const char *gotype;        /* overrides the Go type name in errors */
+    const char *setname;       /* name in `config set` paths when it differs
+                                  (client-go's internal types: "act-as") */
 };
 
 struct kschema {
@@ -41,6 +43,8 @@ extern const struct kschema kschema_cluster, kschema_authinfo, kschema_context,
 /* The schema of one kind of entry (enum kcfg_kind). */
 const struct kschema *kschema_of_kind(int kind);
 const struct kfield *kschema_field(const struct kschema *s, const char *name);
+/* The field a `config set` path part names (setname, else name). */
+const struct kfield *kschema_set_field(const struct kschema *s, const char *name);
 
 /* Decodes <in> (may be NULL or null: the zero value) as struct <s> into its
  * canonical form. <path> is the JSON path used in Go-worded type errors,
