@@ -241,8 +241,13 @@ char *kcfg_b64_encode(const unsigned char *p, size_t n)
 
 static int b64_val(int c)
 {
-    const char *p = c ? strchr(b64, c) : NULL;
-    return p ? (int)(p - b64) : -1;
+    if (c >= 'A' && c <= 'Z')
+        return c - 'A';
+    if (c >= 'a' && c <= 'z')
+        return c - 'a' + 26;
+    if (c >= '0' && c <= '9')
+        return c - '0' + 52;
+    return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
 int kcfg_b64_decode(const char *s, unsigned char **out, size_t *n, struct err *e)
@@ -554,21 +559,58 @@ out:
     return rc;
 }
 
+/* The last file parsed, kept so that reading it again (a change re-reads
+ * its file under the lock, as kubectl does) costs a copy, not a parse,
+ * when the bytes are the same. */
+static struct {
+    char *path;
+    struct buf data;
+    struct kcfg cfg;
+} last;
+
+static void remember(const char *path, struct buf *data, const struct kcfg *c)
+{
+    free(last.path);
+    buf_fini(&last.data);
+    kcfg_fini(&last.cfg);
+    last.path = strdup(path);
+    last.data = *data;
+    *data = (struct buf)BUF_INIT;
+    if (!last.path || kcfg_copy(&last.cfg, c) < 0) {
+        free(last.path);
+        last.path = NULL;
+        buf_fini(&last.data);
+    }
+}
+
 int kcfg_load_file(struct kcfg *c, const char *path, struct err *e)
 {
     struct buf b = BUF_INIT;
-    if (kcfg_init(c) < 0)
-        return err_set(e, "out of memory");
+    memset(c, 0, sizeof *c);
     int r = file_read(path, KCFG_MAX_FILE, &b, e);
     if (r == -ENOENT) {
         buf_fini(&b);
-        return 1;
+        return kcfg_init(c) < 0 ? err_set(e, "out of memory") : 1;
     }
-    if (r < 0 || kcfg_parse(c, buf_str(&b), b.len, path, e) < 0) {
+    if (r < 0) {
+        buf_fini(&b);
+        return -1;
+    }
+    if (last.path && !strcmp(last.path, path) && last.data.len == b.len &&
+        (!b.len || !memcmp(last.data.p, b.p, b.len))) {
+        buf_fini(&b);
+        return kcfg_copy(c, &last.cfg) < 0 ? err_set(e, "out of memory") : 0;
+    }
+    if (kcfg_init(c) < 0) {
+        buf_fini(&b);
+        return err_set(e, "out of memory");
+    }
+    if (kcfg_parse(c, buf_str(&b), b.len, path, e) < 0) {
         buf_fini(&b);
         kcfg_fini(c);
         return -1;
     }
+    remember(path, &b, c);
     buf_fini(&b);
     LOG_V(6, "Config loaded from file:  %s", path);
     return 0;
