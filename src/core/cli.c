@@ -71,7 +71,7 @@ static struct found lookup(const struct cli_ctx *c, const char *name, size_t len
         for (size_t i = 0; tabs[t] && tabs[t][i].name; i++) {
             const struct cli_flag *f = &tabs[t][i];
             if (shorthand ? f->shorthand == shorthand
-                          : strlen(f->name) == len && !strncmp(f->name, name, len))
+                          : name && strlen(f->name) == len && !strncmp(f->name, name, len))
                 return (struct found){f, &vals[t][i]};
         }
     }

@@ -1212,10 +1212,19 @@ static int oom(struct exec *x)
     return fatal(x, "out of memory");
 }
 
-static int vl_push(struct exec *x, struct vlist *l, struct val v)
+/* Counts one unit of work: a value produced, looked at by .., or a range
+ * body run. Returns 0, or FATAL once the bound is passed. */
+static int step(struct exec *x)
 {
     if (++x->steps > x->max_steps)
         return fatal(x, "jsonpath evaluation exceeds %zu steps", x->max_steps);
+    return 0;
+}
+
+static int vl_push(struct exec *x, struct vlist *l, struct val v)
+{
+    if (step(x))
+        return FATAL;
     if (l->n == l->cap) {
         size_t cap = l->cap ? l->cap * 2 : 8;
         struct val *nv = realloc(l->v, cap * sizeof *nv);
@@ -1908,6 +1917,10 @@ static int eval_recursive(struct exec *x, const struct vlist *in, struct vlist *
                 }
                 kid = json_array_get(f->c, f->idx++);
             }
+            /* Scalars and empty containers are skipped but still cost a
+             * look: an array of a million numbers is a million steps. */
+            if ((rc = step(x)))
+                break;
             struct val kv = v_json(kid);
             if (json_is_null(kid) || !has_children(&kv))
                 continue;
@@ -2074,8 +2087,8 @@ static int find_results(struct exec *x, size_t start, struct val data)
 {
     if (++x->range_depth > RANGE_DEPTH_MAX)
         return fatal(x, "jsonpath {range} nested deeper than %d levels", RANGE_DEPTH_MAX);
-    if (++x->steps > x->max_steps)
-        return fatal(x, "jsonpath evaluation exceeds %zu steps", x->max_steps);
+    if (step(x))
+        return FATAL;
     const struct node *top = x->top;
     struct vlist cur = {&data, 1, 1};
     int rc = 0;

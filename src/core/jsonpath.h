@@ -19,9 +19,10 @@
 #include "core/buf.h"
 #include "core/err.h"
 
-/* Default bound on the work one jsonpath_exec may do (values produced by all
- * steps together). kubectl has none; ferry needs one so that a template such
- * as nested {range ..} cannot run for hours. */
+/* Default bound on the work one jsonpath_exec may do: values produced by all
+ * steps together, values that {..} looks at and skips, and {range} bodies
+ * run. kubectl has none; ferry needs one so that a template such as nested
+ * {range ..} cannot run for hours. */
 #define JSONPATH_DEFAULT_MAX_STEPS ((size_t)1 << 26)
 
 struct jsonpath;

@@ -250,6 +250,22 @@ static int b64_val(int c)
     return c == '+' ? 62 : c == '/' ? 63 : -1;
 }
 
+int kcfg_b64_canonical(const char *s, size_t n)
+{
+    if (n % 4)
+        return 0;
+    size_t pad = n && s[n - 1] == '=' ? (n > 1 && s[n - 2] == '=' ? 2 : 1) : 0;
+    for (size_t i = 0; i < n - pad; i++)
+        if (b64_val((unsigned char)s[i]) < 0)
+            return 0;
+    /* the bits after the last byte must be zero, as the encoder writes them */
+    if (pad == 1)
+        return (b64_val((unsigned char)s[n - 2]) & 3) == 0;
+    if (pad == 2)
+        return (b64_val((unsigned char)s[n - 3]) & 15) == 0;
+    return 1;
+}
+
 int kcfg_b64_decode(const char *s, unsigned char **out, size_t *n, struct err *e)
 {
     size_t len = strlen(s);

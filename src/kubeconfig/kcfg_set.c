@@ -75,7 +75,10 @@ static int map_value_error(const struct nav *nv, const json_t *m, enum kfield_ty
     const char *k;
     json_t *v;
     if (n)
-        json_object_foreach((json_t *)m, k, v) keys[i++] = k;
+        json_object_foreach((json_t *)m, k, v)
+        {
+            keys[i++] = k;
+        }
     qsort(keys, n, sizeof *keys, cmp_str);
     buf_adds(&b, "map[");
     for (i = 0; i < n; i++) {
@@ -87,7 +90,10 @@ static int map_value_error(const struct nav *nv, const json_t *m, enum kfield_ty
             size_t j;
             json_t *s;
             buf_addc(&b, '[');
-            json_array_foreach(v, j, s) buf_addf(&b, "%s%s", j ? " " : "", json_string_value(s));
+            json_array_foreach(v, j, s)
+            {
+                buf_addf(&b, "%s%s", j ? " " : "", json_string_value(s));
+            }
             buf_addc(&b, ']');
         } else {
             buf_adds(&b, "<object>");

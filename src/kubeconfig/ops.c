@@ -313,7 +313,10 @@ int kcfg_op_set_credentials(const struct kcfg_paths *p, const char *name,
         }
         size_t i;
         json_t *v;
-        json_array_foreach(pa_rm, i, v) json_object_del(cfg, json_string_value(v));
+        json_array_foreach(pa_rm, i, v)
+        {
+            json_object_del(cfg, json_string_value(v));
+        }
         json_object_update(cfg, pa_add);
     }
     apply_exec(u, o, env_add, env_rm);

@@ -236,7 +236,10 @@ static json_t *sorted_copy(const json_t *v)
     json_t *x;
     if (!keys || !o)
         goto fail;
-    json_object_foreach((json_t *)v, k, x) keys[i++] = k;
+    json_object_foreach((json_t *)v, k, x)
+    {
+        keys[i++] = k;
+    }
     qsort(keys, n, sizeof *keys, cmp_keys);
     for (i = 0; i < n; i++)
         if (json_object_set_new(o, keys[i], sorted_copy(json_object_get(v, keys[i]))) < 0)
@@ -352,6 +355,10 @@ static int decode_field(const struct kfield *f, const json_t *v, const char *par
     case KF_BYTES: {
         if (!json_is_string(v))
             return type_error(e, v, parent, path, "[]uint8");
+        if (kcfg_b64_canonical(json_string_value(v), json_string_length(v))) {
+            *out = json_incref((json_t *)v);
+            return 0;
+        }
         unsigned char *raw;
         size_t n;
         if (kcfg_b64_decode(json_string_value(v), &raw, &n, e) < 0)

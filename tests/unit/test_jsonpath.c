@@ -809,20 +809,62 @@ static void exec_error_text_quotes_template(void **state)
 
 /* ---- ferry's own bounds ---- */
 
+/* [[[...[0]...]]], <depth> arrays deep. */
+static json_t *nested_arrays(int depth)
+{
+    json_t *v = json_integer(0);
+    for (int i = 0; i < depth; i++) {
+        json_t *a = json_array();
+        assert_non_null(a);
+        assert_int_equal(json_array_append_new(a, v), 0);
+        v = a;
+    }
+    return v;
+}
+
 static void step_bound_stops_runaway_templates(void **state)
 {
     (void)state;
-    json_t *d = load(DOC);
+    /* Each {range ..} runs the rest once per value below the current one:
+     * eight levels over 30 nested arrays are ~C(37,8) runs of the body.
+     * kubectl was still running it after 20 s. */
+    json_t *d = nested_arrays(30);
     struct err e = {{0}};
     struct buf out = BUF_INIT;
-    struct jsonpath *jp =
-        jsonpath_parse("{range ..}{range ..}{range ..}{range ..}{end}{end}{end}{end}", &e);
+    struct jsonpath *jp = jsonpath_parse("{range ..}{range ..}{range ..}{range ..}"
+                                         "{range ..}{range ..}{range ..}{range ..}"
+                                         "{end}{end}{end}{end}{end}{end}{end}{end}",
+                                         &e);
     assert_non_null(jp);
     jsonpath_set_max_steps(jp, 10000);
     assert_int_equal(jsonpath_exec(jp, d, 1, &out, &e), -1);
     assert_string_equal(e.msg, "jsonpath evaluation exceeds 10000 steps");
     assert_int_equal(out.len, 0);
     jsonpath_free(jp);
+    json_decref(d);
+}
+
+static void step_bound_counts_values_recursion_skips(void **state)
+{
+    (void)state;
+    /* {..} prints only the array, but looks at each of its 1000 numbers. */
+    json_t *d = json_array();
+    assert_non_null(d);
+    for (int i = 0; i < 1000; i++)
+        assert_int_equal(json_array_append_new(d, json_integer(i)), 0);
+    struct err e = {{0}};
+    struct buf out = BUF_INIT;
+    struct jsonpath *jp = jsonpath_parse("{..}", &e);
+    assert_non_null(jp);
+    jsonpath_set_max_steps(jp, 500);
+    assert_int_equal(jsonpath_exec(jp, d, 1, &out, &e), -1);
+    assert_string_equal(e.msg, "jsonpath evaluation exceeds 500 steps");
+    assert_int_equal(out.len, 0);
+    jsonpath_set_max_steps(jp, 2000);
+    assert_int_equal(jsonpath_exec(jp, d, 1, &out, &e), 0);
+    assert_int_equal(out.len, 3891); /* "[0,1,...,999]" */
+    jsonpath_free(jp);
+    buf_fini(&out);
     json_decref(d);
 }
 
@@ -947,6 +989,7 @@ int main(void)
         cmocka_unit_test(exec_error_text_matches_kubectl),
         cmocka_unit_test(exec_error_text_quotes_template),
         cmocka_unit_test(step_bound_stops_runaway_templates),
+        cmocka_unit_test(step_bound_counts_values_recursion_skips),
         cmocka_unit_test(output_cap_is_an_error),
         cmocka_unit_test(free_accepts_null),
     };
