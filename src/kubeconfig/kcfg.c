@@ -291,14 +291,14 @@ int kcfg_b64_decode(const char *s, unsigned char **out, size_t *n, struct err *e
                     return err_set(e, "illegal base64 data at input byte %zu", i);
                 }
                 pad = 4 - got;
-                size_t eq = i++;
+                i++;
                 if (pad == 2) {
                     while (i < len && (s[i] == '\r' || s[i] == '\n'))
                         i++;
                     if (i >= len || s[i] != '=') {
                         free(o);
                         return err_set(e, "illegal base64 data at input byte %zu",
-                                       i >= len ? eq : i);
+                                       i >= len ? len : i - 1);
                     }
                     i++;
                 }

@@ -48,7 +48,7 @@ static void b64_decode_like_go(void **state)
     assert_int_equal(kcfg_b64_decode("not-base64!!", &raw, &n, &e), -1);
     assert_string_equal(e.msg, "illegal base64 data at input byte 3");
     assert_int_equal(kcfg_b64_decode("QQ=", &raw, &n, &e), -1);
-    assert_string_equal(e.msg, "illegal base64 data at input byte 2");
+    assert_string_equal(e.msg, "illegal base64 data at input byte 3");
 }
 
 static const char cfg_a[] = "apiVersion: v1\n"
