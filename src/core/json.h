@@ -5,6 +5,10 @@
 #ifndef FERRY_CORE_JSON_H
 #define FERRY_CORE_JSON_H
 
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
 #include <jansson.h>
 
 #include "core/buf.h"
@@ -13,5 +17,29 @@
  * with prefix "" and <indent> spaces. No trailing newline is added.
  * Returns 0, or -ENOMEM. */
 int json_emit_go(const json_t *v, int indent, struct buf *out);
+
+/* ---- Go's text primitives, for the other Go-compatible printers ---- */
+
+/* Bytes json_float_g and json_float_text write at most, NUL included. */
+#define JSON_FLOAT_MAX 40
+
+/* strconv.FormatFloat(f, 'g', -1, bits) (fmt's %v for bits 64): shortest
+ * digits that read back as <f> at <bits> (32 or 64) precision, %e form for
+ * exponents below -4 or from 6 up ("1e+06", "1.5e-05"), "NaN", "+Inf",
+ * "-Inf" for the specials. Writes a C string to <s>. */
+void json_float_g(double f, int bits, char *s);
+
+/* encoding/json's text for a finite float64: %f form from 1e-6 to 1e21,
+ * else %e with the exponent unpadded ("1e+21", "1e-7"). */
+void json_float_text(double f, char *s);
+
+/* utf8.DecodeRune: the code point at <s> (n > 0 bytes) in *r and its width,
+ * or U+FFFD and width 1 for an invalid or truncated sequence (overlong
+ * forms, surrogates and code points past U+10FFFF included). */
+size_t json_rune_decode(const void *s, size_t n, uint32_t *r);
+
+/* unicode.IsLetter and unicode.IsDigit, as Go 1.23 classifies. */
+bool json_rune_is_letter(uint32_t r);
+bool json_rune_is_digit(uint32_t r);
 
 #endif

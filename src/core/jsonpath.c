@@ -143,53 +143,16 @@ static struct node *node_with_str(enum node_type type, const char *s, size_t n)
 /* ---- Unicode, the little of it Go's parser and printers look at ---- */
 
 /* utf8.DecodeRuneInString: invalid or truncated sequences give U+FFFD with
- * width 1. */
-static int32_t decode_rune(const char *str, size_t n, size_t *width)
+ * width 1; the end of the input gives RUNE_EOF and width 0. */
+static int32_t decode_rune(const char *s, size_t n, size_t *width)
 {
-    const unsigned char *s = (const unsigned char *)str;
+    uint32_t r;
     if (n == 0) {
         *width = 0;
         return RUNE_EOF;
     }
-    unsigned c = s[0];
-    *width = 1;
-    if (c < 0x80)
-        return (int32_t)c;
-    size_t need;
-    unsigned lo = 0x80, hi = 0xBF;
-    int32_t r;
-    if (c >= 0xC2 && c <= 0xDF) {
-        need = 1;
-        r = c & 0x1F;
-    } else if (c >= 0xE0 && c <= 0xEF) {
-        need = 2;
-        r = c & 0x0F;
-        if (c == 0xE0)
-            lo = 0xA0;
-        else if (c == 0xED)
-            hi = 0x9F;
-    } else if (c >= 0xF0 && c <= 0xF4) {
-        need = 3;
-        r = c & 0x07;
-        if (c == 0xF0)
-            lo = 0x90;
-        else if (c == 0xF4)
-            hi = 0x8F;
-    } else {
-        return RUNE_ERROR;
-    }
-    if (n < need + 1)
-        return RUNE_ERROR;
-    for (size_t i = 1; i <= need; i++) {
-        unsigned cc = s[i];
-        if (cc < lo || cc > hi)
-            return RUNE_ERROR;
-        lo = 0x80;
-        hi = 0xBF;
-        r = (r << 6) | (int32_t)(cc & 0x3F);
-    }
-    *width = need + 1;
-    return r;
+    *width = json_rune_decode(s, n, &r);
+    return (int32_t)r;
 }
 
 /* Writes the UTF-8 form of <r> (a valid rune) to <dst>; returns its length. */
@@ -230,36 +193,14 @@ static bool in_ranges(int32_t r, const struct range32 *t, size_t n)
     return false;
 }
 
-/* unicode.IsLetter, exact for ASCII and approximated by the main scripts'
- * letter blocks above it (a template starting an action with a rare letter
- * is the only place the difference shows, as an error's wording). */
 static bool is_letter(int32_t r)
 {
-    static const struct range32 letters[] = {
-        {0xAA, 0xAA},       {0xB5, 0xB5},       {0xBA, 0xBA},       {0xC0, 0xD6},
-        {0xD8, 0xF6},       {0xF8, 0x2C1},      {0x2C6, 0x2D1},     {0x2E0, 0x2E4},
-        {0x370, 0x374},     {0x376, 0x377},     {0x37A, 0x37D},     {0x37F, 0x37F},
-        {0x386, 0x386},     {0x388, 0x3F5},     {0x3F7, 0x481},     {0x48A, 0x52F},
-        {0x531, 0x556},     {0x561, 0x587},     {0x5D0, 0x5EA},     {0x620, 0x64A},
-        {0x671, 0x6D3},     {0x904, 0x939},     {0xE01, 0xE30},     {0x10A0, 0x10FF},
-        {0x1100, 0x11FF},   {0x1E00, 0x1FBC},   {0x3041, 0x3096},   {0x30A1, 0x30FA},
-        {0x3400, 0x4DBF},   {0x4E00, 0x9FFF},   {0xAC00, 0xD7A3},   {0xF900, 0xFAFF},
-        {0xFF21, 0xFF3A},   {0xFF41, 0xFF5A},   {0x20000, 0x2FFFF},
-    };
-    if (r < 0x80)
-        return (r >= 'a' && r <= 'z') || (r >= 'A' && r <= 'Z');
-    return in_ranges(r, letters, sizeof letters / sizeof letters[0]);
+    return r >= 0 && json_rune_is_letter((uint32_t)r);
 }
 
-/* unicode.IsDigit (category Nd), same approach as is_letter. */
 static bool is_digit(int32_t r)
 {
-    static const struct range32 digits[] = {
-        {0x660, 0x669}, {0x6F0, 0x6F9}, {0x966, 0x96F}, {0xFF10, 0xFF19},
-    };
-    if (r < 0x80)
-        return r >= '0' && r <= '9';
-    return in_ranges(r, digits, sizeof digits / sizeof digits[0]);
+    return r >= 0 && json_rune_is_digit((uint32_t)r);
 }
 
 /* strconv.IsPrint, exact for ASCII and Latin-1; above that the spaces,
@@ -332,59 +273,12 @@ static int go_quote(struct buf *b, const char *s, size_t n)
     return rc ? rc : buf_addc(b, '"');
 }
 
-/* fmt's %v for a float64, i.e. strconv.FormatFloat(v, 'g', -1, 64): the
- * shortest digits that read back as <v>, in %e form when the exponent is
- * below -4 or at least 6 ("1e+06", "1.5", "0.0001"). */
+/* fmt's %v for a float64: strconv.FormatFloat(v, 'g', -1, 64). */
 static int go_float(struct buf *b, double v)
 {
-    if (isnan(v))
-        return buf_adds(b, "NaN");
-    if (isinf(v))
-        return buf_adds(b, v > 0 ? "+Inf" : "-Inf");
-    char tmp[40];
-    for (int prec = 1; prec <= 17; prec++) {
-        snprintf(tmp, sizeof tmp, "%.*e", prec - 1, v);
-        if (strtod(tmp, NULL) == v)
-            break;
-    }
-    /* tmp is "[-]d[.ddd]e[+-]xx": take the digits and the exponent apart. */
-    char digits[24];
-    size_t nd = 0;
-    const char *p = tmp;
-    bool neg = *p == '-';
-    if (neg)
-        p++;
-    for (; *p && *p != 'e'; p++)
-        if (*p >= '0' && *p <= '9' && nd < sizeof digits)
-            digits[nd++] = *p;
-    int exp = *p == 'e' ? atoi(p + 1) : 0;
-    while (nd > 1 && digits[nd - 1] == '0')
-        nd--;
-    int rc = neg ? buf_addc(b, '-') : 0;
-    if (exp < -4 || exp >= 6) {
-        rc = rc ? rc : buf_addc(b, digits[0]);
-        if (!rc && nd > 1) {
-            rc = buf_addc(b, '.');
-            rc = rc ? rc : buf_add(b, digits + 1, nd - 1);
-        }
-        return rc ? rc : buf_addf(b, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
-    }
-    int dp = exp + 1; /* digits before the decimal point */
-    if (digits[0] == '0')
-        dp = 1, nd = 1;
-    if (dp <= 0) {
-        rc = rc ? rc : buf_adds(b, "0.");
-        for (int i = 0; i < -dp && !rc; i++)
-            rc = buf_addc(b, '0');
-        return rc ? rc : buf_add(b, digits, nd);
-    }
-    for (int i = 0; i < dp && !rc; i++)
-        rc = buf_addc(b, (size_t)i < nd ? digits[i] : '0');
-    if (!rc && (size_t)dp < nd) {
-        rc = buf_addc(b, '.');
-        rc = rc ? rc : buf_add(b, digits + dp, nd - (size_t)dp);
-    }
-    return rc;
+    char s[JSON_FLOAT_MAX];
+    json_float_g(v, 64, s);
+    return buf_adds(b, s);
 }
 
 /* fmt's %#U: "U+0041 'A'", the character only when printable. */
@@ -1601,65 +1495,50 @@ static int str_cmp(const struct val *a, const struct val *b)
 #define E_BAD_TYPE "invalid type for comparison"
 #define E_BAD_CMP "incompatible types for comparison"
 
-/* template.Equal; NULL or the error text. */
-static const char *cmp_equal(const struct val *a, const struct val *b, bool *truth)
+/* template.Equal (less == false) or template.Less (less == true): NULL and
+ * the answer in *truth, or the error text. */
+static const char *cmp_values(const struct val *a, const struct val *b, bool less, bool *truth)
 {
     enum bkind k1 = basic_kind(a), k2 = basic_kind(b);
+    long long x = int_of(a), y = int_of(b);
     if (k1 == K_INVALID || k2 == K_INVALID)
         return E_BAD_TYPE;
     if (k1 != k2) {
+        /* An int against a uint (a byte of a string) compares by value. */
         if (k1 == K_INT && k2 == K_UINT)
-            *truth = int_of(a) >= 0 && int_of(a) == int_of(b);
+            *truth = less ? x < 0 || x < y : x >= 0 && x == y;
         else if (k1 == K_UINT && k2 == K_INT)
-            *truth = int_of(b) >= 0 && int_of(a) == int_of(b);
+            *truth = y >= 0 && (less ? x < y : x == y);
         else
             return E_BAD_CMP;
         return NULL;
     }
     switch (k1) {
     case K_BOOL:
+        if (less)
+            return E_BAD_TYPE;
         *truth = bool_of(a) == bool_of(b);
         break;
     case K_FLOAT:
-        *truth = float_of(a) == float_of(b);
+        *truth = less ? float_of(a) < float_of(b) : float_of(a) == float_of(b);
         break;
     case K_STRING:
-        *truth = str_cmp(a, b) == 0;
+        *truth = less ? str_cmp(a, b) < 0 : str_cmp(a, b) == 0;
         break;
     default:
-        *truth = int_of(a) == int_of(b);
+        *truth = less ? x < y : x == y;
     }
     return NULL;
 }
 
-/* template.Less. */
+static const char *cmp_equal(const struct val *a, const struct val *b, bool *truth)
+{
+    return cmp_values(a, b, false, truth);
+}
+
 static const char *cmp_less(const struct val *a, const struct val *b, bool *truth)
 {
-    enum bkind k1 = basic_kind(a), k2 = basic_kind(b);
-    if (k1 == K_INVALID || k2 == K_INVALID)
-        return E_BAD_TYPE;
-    if (k1 != k2) {
-        if (k1 == K_INT && k2 == K_UINT)
-            *truth = int_of(a) < 0 || int_of(a) < int_of(b);
-        else if (k1 == K_UINT && k2 == K_INT)
-            *truth = int_of(b) >= 0 && int_of(a) < int_of(b);
-        else
-            return E_BAD_CMP;
-        return NULL;
-    }
-    switch (k1) {
-    case K_BOOL:
-        return E_BAD_TYPE;
-    case K_FLOAT:
-        *truth = float_of(a) < float_of(b);
-        break;
-    case K_STRING:
-        *truth = str_cmp(a, b) < 0;
-        break;
-    default:
-        *truth = int_of(a) < int_of(b);
-    }
-    return NULL;
+    return cmp_values(a, b, true, truth);
 }
 
 /* Applies a filter operator as evalFilter does, through the same chain of

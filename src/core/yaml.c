@@ -29,6 +29,8 @@
 
 #include <yaml.h>
 
+#include "core/json.h"
+
 #define TAG_PREFIX "tag:yaml.org,2002:"
 #define TAG_STR TAG_PREFIX "str"
 #define TAG_NULL TAG_PREFIX "null"
@@ -44,255 +46,16 @@
 #define ALIAS_MAX_BYTES ((size_t)64 << 20)
 
 /* ------------------------------------------------------------------------
- * UTF-8 and Unicode classes, as Go sees them.
+ * UTF-8 as Go sees it (Go's decoding and its letter and digit classes are
+ * json.c's, shared with jsonpath.c).
  */
-
-struct urange {
-    uint32_t lo, hi;
-};
-
-/* Generated from the Unicode Character Database (categories L* and Nd, code
- * points >= 0x80), as Go 1.23's unicode.IsLetter and unicode.IsDigit see
- * them: Python's Unicode 14.0 tables plus the letters and digits of 15.0. */
-static const struct urange uni_letters[] = {
-    {0xAA, 0xAA}, {0xB5, 0xB5}, {0xBA, 0xBA}, {0xC0, 0xD6}, {0xD8, 0xF6}, {0xF8, 0x2C1},
-    {0x2C6, 0x2D1}, {0x2E0, 0x2E4}, {0x2EC, 0x2EC}, {0x2EE, 0x2EE}, {0x370, 0x374},
-    {0x376, 0x377}, {0x37A, 0x37D}, {0x37F, 0x37F}, {0x386, 0x386}, {0x388, 0x38A},
-    {0x38C, 0x38C}, {0x38E, 0x3A1}, {0x3A3, 0x3F5}, {0x3F7, 0x481}, {0x48A, 0x52F},
-    {0x531, 0x556}, {0x559, 0x559}, {0x560, 0x588}, {0x5D0, 0x5EA}, {0x5EF, 0x5F2},
-    {0x620, 0x64A}, {0x66E, 0x66F}, {0x671, 0x6D3}, {0x6D5, 0x6D5}, {0x6E5, 0x6E6},
-    {0x6EE, 0x6EF}, {0x6FA, 0x6FC}, {0x6FF, 0x6FF}, {0x710, 0x710}, {0x712, 0x72F},
-    {0x74D, 0x7A5}, {0x7B1, 0x7B1}, {0x7CA, 0x7EA}, {0x7F4, 0x7F5}, {0x7FA, 0x7FA},
-    {0x800, 0x815}, {0x81A, 0x81A}, {0x824, 0x824}, {0x828, 0x828}, {0x840, 0x858},
-    {0x860, 0x86A}, {0x870, 0x887}, {0x889, 0x88E}, {0x8A0, 0x8C9}, {0x904, 0x939},
-    {0x93D, 0x93D}, {0x950, 0x950}, {0x958, 0x961}, {0x971, 0x980}, {0x985, 0x98C},
-    {0x98F, 0x990}, {0x993, 0x9A8}, {0x9AA, 0x9B0}, {0x9B2, 0x9B2}, {0x9B6, 0x9B9},
-    {0x9BD, 0x9BD}, {0x9CE, 0x9CE}, {0x9DC, 0x9DD}, {0x9DF, 0x9E1}, {0x9F0, 0x9F1},
-    {0x9FC, 0x9FC}, {0xA05, 0xA0A}, {0xA0F, 0xA10}, {0xA13, 0xA28}, {0xA2A, 0xA30},
-    {0xA32, 0xA33}, {0xA35, 0xA36}, {0xA38, 0xA39}, {0xA59, 0xA5C}, {0xA5E, 0xA5E},
-    {0xA72, 0xA74}, {0xA85, 0xA8D}, {0xA8F, 0xA91}, {0xA93, 0xAA8}, {0xAAA, 0xAB0},
-    {0xAB2, 0xAB3}, {0xAB5, 0xAB9}, {0xABD, 0xABD}, {0xAD0, 0xAD0}, {0xAE0, 0xAE1},
-    {0xAF9, 0xAF9}, {0xB05, 0xB0C}, {0xB0F, 0xB10}, {0xB13, 0xB28}, {0xB2A, 0xB30},
-    {0xB32, 0xB33}, {0xB35, 0xB39}, {0xB3D, 0xB3D}, {0xB5C, 0xB5D}, {0xB5F, 0xB61},
-    {0xB71, 0xB71}, {0xB83, 0xB83}, {0xB85, 0xB8A}, {0xB8E, 0xB90}, {0xB92, 0xB95},
-    {0xB99, 0xB9A}, {0xB9C, 0xB9C}, {0xB9E, 0xB9F}, {0xBA3, 0xBA4}, {0xBA8, 0xBAA},
-    {0xBAE, 0xBB9}, {0xBD0, 0xBD0}, {0xC05, 0xC0C}, {0xC0E, 0xC10}, {0xC12, 0xC28},
-    {0xC2A, 0xC39}, {0xC3D, 0xC3D}, {0xC58, 0xC5A}, {0xC5D, 0xC5D}, {0xC60, 0xC61},
-    {0xC80, 0xC80}, {0xC85, 0xC8C}, {0xC8E, 0xC90}, {0xC92, 0xCA8}, {0xCAA, 0xCB3},
-    {0xCB5, 0xCB9}, {0xCBD, 0xCBD}, {0xCDD, 0xCDE}, {0xCE0, 0xCE1}, {0xCF1, 0xCF2},
-    {0xD04, 0xD0C}, {0xD0E, 0xD10}, {0xD12, 0xD3A}, {0xD3D, 0xD3D}, {0xD4E, 0xD4E},
-    {0xD54, 0xD56}, {0xD5F, 0xD61}, {0xD7A, 0xD7F}, {0xD85, 0xD96}, {0xD9A, 0xDB1},
-    {0xDB3, 0xDBB}, {0xDBD, 0xDBD}, {0xDC0, 0xDC6}, {0xE01, 0xE30}, {0xE32, 0xE33},
-    {0xE40, 0xE46}, {0xE81, 0xE82}, {0xE84, 0xE84}, {0xE86, 0xE8A}, {0xE8C, 0xEA3},
-    {0xEA5, 0xEA5}, {0xEA7, 0xEB0}, {0xEB2, 0xEB3}, {0xEBD, 0xEBD}, {0xEC0, 0xEC4},
-    {0xEC6, 0xEC6}, {0xEDC, 0xEDF}, {0xF00, 0xF00}, {0xF40, 0xF47}, {0xF49, 0xF6C},
-    {0xF88, 0xF8C}, {0x1000, 0x102A}, {0x103F, 0x103F}, {0x1050, 0x1055}, {0x105A, 0x105D},
-    {0x1061, 0x1061}, {0x1065, 0x1066}, {0x106E, 0x1070}, {0x1075, 0x1081}, {0x108E, 0x108E},
-    {0x10A0, 0x10C5}, {0x10C7, 0x10C7}, {0x10CD, 0x10CD}, {0x10D0, 0x10FA}, {0x10FC, 0x1248},
-    {0x124A, 0x124D}, {0x1250, 0x1256}, {0x1258, 0x1258}, {0x125A, 0x125D}, {0x1260, 0x1288},
-    {0x128A, 0x128D}, {0x1290, 0x12B0}, {0x12B2, 0x12B5}, {0x12B8, 0x12BE}, {0x12C0, 0x12C0},
-    {0x12C2, 0x12C5}, {0x12C8, 0x12D6}, {0x12D8, 0x1310}, {0x1312, 0x1315}, {0x1318, 0x135A},
-    {0x1380, 0x138F}, {0x13A0, 0x13F5}, {0x13F8, 0x13FD}, {0x1401, 0x166C}, {0x166F, 0x167F},
-    {0x1681, 0x169A}, {0x16A0, 0x16EA}, {0x16F1, 0x16F8}, {0x1700, 0x1711}, {0x171F, 0x1731},
-    {0x1740, 0x1751}, {0x1760, 0x176C}, {0x176E, 0x1770}, {0x1780, 0x17B3}, {0x17D7, 0x17D7},
-    {0x17DC, 0x17DC}, {0x1820, 0x1878}, {0x1880, 0x1884}, {0x1887, 0x18A8}, {0x18AA, 0x18AA},
-    {0x18B0, 0x18F5}, {0x1900, 0x191E}, {0x1950, 0x196D}, {0x1970, 0x1974}, {0x1980, 0x19AB},
-    {0x19B0, 0x19C9}, {0x1A00, 0x1A16}, {0x1A20, 0x1A54}, {0x1AA7, 0x1AA7}, {0x1B05, 0x1B33},
-    {0x1B45, 0x1B4C}, {0x1B83, 0x1BA0}, {0x1BAE, 0x1BAF}, {0x1BBA, 0x1BE5}, {0x1C00, 0x1C23},
-    {0x1C4D, 0x1C4F}, {0x1C5A, 0x1C7D}, {0x1C80, 0x1C88}, {0x1C90, 0x1CBA}, {0x1CBD, 0x1CBF},
-    {0x1CE9, 0x1CEC}, {0x1CEE, 0x1CF3}, {0x1CF5, 0x1CF6}, {0x1CFA, 0x1CFA}, {0x1D00, 0x1DBF},
-    {0x1E00, 0x1F15}, {0x1F18, 0x1F1D}, {0x1F20, 0x1F45}, {0x1F48, 0x1F4D}, {0x1F50, 0x1F57},
-    {0x1F59, 0x1F59}, {0x1F5B, 0x1F5B}, {0x1F5D, 0x1F5D}, {0x1F5F, 0x1F7D}, {0x1F80, 0x1FB4},
-    {0x1FB6, 0x1FBC}, {0x1FBE, 0x1FBE}, {0x1FC2, 0x1FC4}, {0x1FC6, 0x1FCC}, {0x1FD0, 0x1FD3},
-    {0x1FD6, 0x1FDB}, {0x1FE0, 0x1FEC}, {0x1FF2, 0x1FF4}, {0x1FF6, 0x1FFC}, {0x2071, 0x2071},
-    {0x207F, 0x207F}, {0x2090, 0x209C}, {0x2102, 0x2102}, {0x2107, 0x2107}, {0x210A, 0x2113},
-    {0x2115, 0x2115}, {0x2119, 0x211D}, {0x2124, 0x2124}, {0x2126, 0x2126}, {0x2128, 0x2128},
-    {0x212A, 0x212D}, {0x212F, 0x2139}, {0x213C, 0x213F}, {0x2145, 0x2149}, {0x214E, 0x214E},
-    {0x2183, 0x2184}, {0x2C00, 0x2CE4}, {0x2CEB, 0x2CEE}, {0x2CF2, 0x2CF3}, {0x2D00, 0x2D25},
-    {0x2D27, 0x2D27}, {0x2D2D, 0x2D2D}, {0x2D30, 0x2D67}, {0x2D6F, 0x2D6F}, {0x2D80, 0x2D96},
-    {0x2DA0, 0x2DA6}, {0x2DA8, 0x2DAE}, {0x2DB0, 0x2DB6}, {0x2DB8, 0x2DBE}, {0x2DC0, 0x2DC6},
-    {0x2DC8, 0x2DCE}, {0x2DD0, 0x2DD6}, {0x2DD8, 0x2DDE}, {0x2E2F, 0x2E2F}, {0x3005, 0x3006},
-    {0x3031, 0x3035}, {0x303B, 0x303C}, {0x3041, 0x3096}, {0x309D, 0x309F}, {0x30A1, 0x30FA},
-    {0x30FC, 0x30FF}, {0x3105, 0x312F}, {0x3131, 0x318E}, {0x31A0, 0x31BF}, {0x31F0, 0x31FF},
-    {0x3400, 0x4DBF}, {0x4E00, 0xA48C}, {0xA4D0, 0xA4FD}, {0xA500, 0xA60C}, {0xA610, 0xA61F},
-    {0xA62A, 0xA62B}, {0xA640, 0xA66E}, {0xA67F, 0xA69D}, {0xA6A0, 0xA6E5}, {0xA717, 0xA71F},
-    {0xA722, 0xA788}, {0xA78B, 0xA7CA}, {0xA7D0, 0xA7D1}, {0xA7D3, 0xA7D3}, {0xA7D5, 0xA7D9},
-    {0xA7F2, 0xA801}, {0xA803, 0xA805}, {0xA807, 0xA80A}, {0xA80C, 0xA822}, {0xA840, 0xA873},
-    {0xA882, 0xA8B3}, {0xA8F2, 0xA8F7}, {0xA8FB, 0xA8FB}, {0xA8FD, 0xA8FE}, {0xA90A, 0xA925},
-    {0xA930, 0xA946}, {0xA960, 0xA97C}, {0xA984, 0xA9B2}, {0xA9CF, 0xA9CF}, {0xA9E0, 0xA9E4},
-    {0xA9E6, 0xA9EF}, {0xA9FA, 0xA9FE}, {0xAA00, 0xAA28}, {0xAA40, 0xAA42}, {0xAA44, 0xAA4B},
-    {0xAA60, 0xAA76}, {0xAA7A, 0xAA7A}, {0xAA7E, 0xAAAF}, {0xAAB1, 0xAAB1}, {0xAAB5, 0xAAB6},
-    {0xAAB9, 0xAABD}, {0xAAC0, 0xAAC0}, {0xAAC2, 0xAAC2}, {0xAADB, 0xAADD}, {0xAAE0, 0xAAEA},
-    {0xAAF2, 0xAAF4}, {0xAB01, 0xAB06}, {0xAB09, 0xAB0E}, {0xAB11, 0xAB16}, {0xAB20, 0xAB26},
-    {0xAB28, 0xAB2E}, {0xAB30, 0xAB5A}, {0xAB5C, 0xAB69}, {0xAB70, 0xABE2}, {0xAC00, 0xD7A3},
-    {0xD7B0, 0xD7C6}, {0xD7CB, 0xD7FB}, {0xF900, 0xFA6D}, {0xFA70, 0xFAD9}, {0xFB00, 0xFB06},
-    {0xFB13, 0xFB17}, {0xFB1D, 0xFB1D}, {0xFB1F, 0xFB28}, {0xFB2A, 0xFB36}, {0xFB38, 0xFB3C},
-    {0xFB3E, 0xFB3E}, {0xFB40, 0xFB41}, {0xFB43, 0xFB44}, {0xFB46, 0xFBB1}, {0xFBD3, 0xFD3D},
-    {0xFD50, 0xFD8F}, {0xFD92, 0xFDC7}, {0xFDF0, 0xFDFB}, {0xFE70, 0xFE74}, {0xFE76, 0xFEFC},
-    {0xFF21, 0xFF3A}, {0xFF41, 0xFF5A}, {0xFF66, 0xFFBE}, {0xFFC2, 0xFFC7}, {0xFFCA, 0xFFCF},
-    {0xFFD2, 0xFFD7}, {0xFFDA, 0xFFDC}, {0x10000, 0x1000B}, {0x1000D, 0x10026},
-    {0x10028, 0x1003A}, {0x1003C, 0x1003D}, {0x1003F, 0x1004D}, {0x10050, 0x1005D},
-    {0x10080, 0x100FA}, {0x10280, 0x1029C}, {0x102A0, 0x102D0}, {0x10300, 0x1031F},
-    {0x1032D, 0x10340}, {0x10342, 0x10349}, {0x10350, 0x10375}, {0x10380, 0x1039D},
-    {0x103A0, 0x103C3}, {0x103C8, 0x103CF}, {0x10400, 0x1049D}, {0x104B0, 0x104D3},
-    {0x104D8, 0x104FB}, {0x10500, 0x10527}, {0x10530, 0x10563}, {0x10570, 0x1057A},
-    {0x1057C, 0x1058A}, {0x1058C, 0x10592}, {0x10594, 0x10595}, {0x10597, 0x105A1},
-    {0x105A3, 0x105B1}, {0x105B3, 0x105B9}, {0x105BB, 0x105BC}, {0x10600, 0x10736},
-    {0x10740, 0x10755}, {0x10760, 0x10767}, {0x10780, 0x10785}, {0x10787, 0x107B0},
-    {0x107B2, 0x107BA}, {0x10800, 0x10805}, {0x10808, 0x10808}, {0x1080A, 0x10835},
-    {0x10837, 0x10838}, {0x1083C, 0x1083C}, {0x1083F, 0x10855}, {0x10860, 0x10876},
-    {0x10880, 0x1089E}, {0x108E0, 0x108F2}, {0x108F4, 0x108F5}, {0x10900, 0x10915},
-    {0x10920, 0x10939}, {0x10980, 0x109B7}, {0x109BE, 0x109BF}, {0x10A00, 0x10A00},
-    {0x10A10, 0x10A13}, {0x10A15, 0x10A17}, {0x10A19, 0x10A35}, {0x10A60, 0x10A7C},
-    {0x10A80, 0x10A9C}, {0x10AC0, 0x10AC7}, {0x10AC9, 0x10AE4}, {0x10B00, 0x10B35},
-    {0x10B40, 0x10B55}, {0x10B60, 0x10B72}, {0x10B80, 0x10B91}, {0x10C00, 0x10C48},
-    {0x10C80, 0x10CB2}, {0x10CC0, 0x10CF2}, {0x10D00, 0x10D23}, {0x10E80, 0x10EA9},
-    {0x10EB0, 0x10EB1}, {0x10F00, 0x10F1C}, {0x10F27, 0x10F27}, {0x10F30, 0x10F45},
-    {0x10F70, 0x10F81}, {0x10FB0, 0x10FC4}, {0x10FE0, 0x10FF6}, {0x11003, 0x11037},
-    {0x11071, 0x11072}, {0x11075, 0x11075}, {0x11083, 0x110AF}, {0x110D0, 0x110E8},
-    {0x11103, 0x11126}, {0x11144, 0x11144}, {0x11147, 0x11147}, {0x11150, 0x11172},
-    {0x11176, 0x11176}, {0x11183, 0x111B2}, {0x111C1, 0x111C4}, {0x111DA, 0x111DA},
-    {0x111DC, 0x111DC}, {0x11200, 0x11211}, {0x11213, 0x1122B}, {0x1123F, 0x11240},
-    {0x11280, 0x11286}, {0x11288, 0x11288}, {0x1128A, 0x1128D}, {0x1128F, 0x1129D},
-    {0x1129F, 0x112A8}, {0x112B0, 0x112DE}, {0x11305, 0x1130C}, {0x1130F, 0x11310},
-    {0x11313, 0x11328}, {0x1132A, 0x11330}, {0x11332, 0x11333}, {0x11335, 0x11339},
-    {0x1133D, 0x1133D}, {0x11350, 0x11350}, {0x1135D, 0x11361}, {0x11400, 0x11434},
-    {0x11447, 0x1144A}, {0x1145F, 0x11461}, {0x11480, 0x114AF}, {0x114C4, 0x114C5},
-    {0x114C7, 0x114C7}, {0x11580, 0x115AE}, {0x115D8, 0x115DB}, {0x11600, 0x1162F},
-    {0x11644, 0x11644}, {0x11680, 0x116AA}, {0x116B8, 0x116B8}, {0x11700, 0x1171A},
-    {0x11740, 0x11746}, {0x11800, 0x1182B}, {0x118A0, 0x118DF}, {0x118FF, 0x11906},
-    {0x11909, 0x11909}, {0x1190C, 0x11913}, {0x11915, 0x11916}, {0x11918, 0x1192F},
-    {0x1193F, 0x1193F}, {0x11941, 0x11941}, {0x119A0, 0x119A7}, {0x119AA, 0x119D0},
-    {0x119E1, 0x119E1}, {0x119E3, 0x119E3}, {0x11A00, 0x11A00}, {0x11A0B, 0x11A32},
-    {0x11A3A, 0x11A3A}, {0x11A50, 0x11A50}, {0x11A5C, 0x11A89}, {0x11A9D, 0x11A9D},
-    {0x11AB0, 0x11AF8}, {0x11C00, 0x11C08}, {0x11C0A, 0x11C2E}, {0x11C40, 0x11C40},
-    {0x11C72, 0x11C8F}, {0x11D00, 0x11D06}, {0x11D08, 0x11D09}, {0x11D0B, 0x11D30},
-    {0x11D46, 0x11D46}, {0x11D60, 0x11D65}, {0x11D67, 0x11D68}, {0x11D6A, 0x11D89},
-    {0x11D98, 0x11D98}, {0x11EE0, 0x11EF2}, {0x11F02, 0x11F02}, {0x11F04, 0x11F10},
-    {0x11F12, 0x11F33}, {0x11FB0, 0x11FB0}, {0x12000, 0x12399}, {0x12480, 0x12543},
-    {0x12F90, 0x12FF0}, {0x13000, 0x1342E}, {0x13441, 0x13446}, {0x14400, 0x14646},
-    {0x16800, 0x16A38}, {0x16A40, 0x16A5E}, {0x16A70, 0x16ABE}, {0x16AD0, 0x16AED},
-    {0x16B00, 0x16B2F}, {0x16B40, 0x16B43}, {0x16B63, 0x16B77}, {0x16B7D, 0x16B8F},
-    {0x16E40, 0x16E7F}, {0x16F00, 0x16F4A}, {0x16F50, 0x16F50}, {0x16F93, 0x16F9F},
-    {0x16FE0, 0x16FE1}, {0x16FE3, 0x16FE3}, {0x17000, 0x187F7}, {0x18800, 0x18CD5},
-    {0x18D00, 0x18D08}, {0x1AFF0, 0x1AFF3}, {0x1AFF5, 0x1AFFB}, {0x1AFFD, 0x1AFFE},
-    {0x1B000, 0x1B122}, {0x1B150, 0x1B152}, {0x1B164, 0x1B167}, {0x1B170, 0x1B2FB},
-    {0x1BC00, 0x1BC6A}, {0x1BC70, 0x1BC7C}, {0x1BC80, 0x1BC88}, {0x1BC90, 0x1BC99},
-    {0x1D400, 0x1D454}, {0x1D456, 0x1D49C}, {0x1D49E, 0x1D49F}, {0x1D4A2, 0x1D4A2},
-    {0x1D4A5, 0x1D4A6}, {0x1D4A9, 0x1D4AC}, {0x1D4AE, 0x1D4B9}, {0x1D4BB, 0x1D4BB},
-    {0x1D4BD, 0x1D4C3}, {0x1D4C5, 0x1D505}, {0x1D507, 0x1D50A}, {0x1D50D, 0x1D514},
-    {0x1D516, 0x1D51C}, {0x1D51E, 0x1D539}, {0x1D53B, 0x1D53E}, {0x1D540, 0x1D544},
-    {0x1D546, 0x1D546}, {0x1D54A, 0x1D550}, {0x1D552, 0x1D6A5}, {0x1D6A8, 0x1D6C0},
-    {0x1D6C2, 0x1D6DA}, {0x1D6DC, 0x1D6FA}, {0x1D6FC, 0x1D714}, {0x1D716, 0x1D734},
-    {0x1D736, 0x1D74E}, {0x1D750, 0x1D76E}, {0x1D770, 0x1D788}, {0x1D78A, 0x1D7A8},
-    {0x1D7AA, 0x1D7C2}, {0x1D7C4, 0x1D7CB}, {0x1DF00, 0x1DF1E}, {0x1DF25, 0x1DF2A},
-    {0x1E030, 0x1E06D}, {0x1E100, 0x1E12C}, {0x1E137, 0x1E13D}, {0x1E14E, 0x1E14E},
-    {0x1E290, 0x1E2AD}, {0x1E2C0, 0x1E2EB}, {0x1E4D0, 0x1E4EB}, {0x1E7E0, 0x1E7E6},
-    {0x1E7E8, 0x1E7EB}, {0x1E7ED, 0x1E7EE}, {0x1E7F0, 0x1E7FE}, {0x1E800, 0x1E8C4},
-    {0x1E900, 0x1E943}, {0x1E94B, 0x1E94B}, {0x1EE00, 0x1EE03}, {0x1EE05, 0x1EE1F},
-    {0x1EE21, 0x1EE22}, {0x1EE24, 0x1EE24}, {0x1EE27, 0x1EE27}, {0x1EE29, 0x1EE32},
-    {0x1EE34, 0x1EE37}, {0x1EE39, 0x1EE39}, {0x1EE3B, 0x1EE3B}, {0x1EE42, 0x1EE42},
-    {0x1EE47, 0x1EE47}, {0x1EE49, 0x1EE49}, {0x1EE4B, 0x1EE4B}, {0x1EE4D, 0x1EE4F},
-    {0x1EE51, 0x1EE52}, {0x1EE54, 0x1EE54}, {0x1EE57, 0x1EE57}, {0x1EE59, 0x1EE59},
-    {0x1EE5B, 0x1EE5B}, {0x1EE5D, 0x1EE5D}, {0x1EE5F, 0x1EE5F}, {0x1EE61, 0x1EE62},
-    {0x1EE64, 0x1EE64}, {0x1EE67, 0x1EE6A}, {0x1EE6C, 0x1EE72}, {0x1EE74, 0x1EE77},
-    {0x1EE79, 0x1EE7C}, {0x1EE7E, 0x1EE7E}, {0x1EE80, 0x1EE89}, {0x1EE8B, 0x1EE9B},
-    {0x1EEA1, 0x1EEA3}, {0x1EEA5, 0x1EEA9}, {0x1EEAB, 0x1EEBB}, {0x20000, 0x2A6DF},
-    {0x2A700, 0x2B739}, {0x2B740, 0x2B81D}, {0x2B820, 0x2CEA1}, {0x2CEB0, 0x2EBE0},
-    {0x2F800, 0x2FA1D}, {0x30000, 0x3134A}, {0x31350, 0x323AF},
-};
-static const struct urange uni_digits[] = {
-    {0x660, 0x669}, {0x6F0, 0x6F9}, {0x7C0, 0x7C9}, {0x966, 0x96F}, {0x9E6, 0x9EF},
-    {0xA66, 0xA6F}, {0xAE6, 0xAEF}, {0xB66, 0xB6F}, {0xBE6, 0xBEF}, {0xC66, 0xC6F},
-    {0xCE6, 0xCEF}, {0xD66, 0xD6F}, {0xDE6, 0xDEF}, {0xE50, 0xE59}, {0xED0, 0xED9},
-    {0xF20, 0xF29}, {0x1040, 0x1049}, {0x1090, 0x1099}, {0x17E0, 0x17E9}, {0x1810, 0x1819},
-    {0x1946, 0x194F}, {0x19D0, 0x19D9}, {0x1A80, 0x1A89}, {0x1A90, 0x1A99}, {0x1B50, 0x1B59},
-    {0x1BB0, 0x1BB9}, {0x1C40, 0x1C49}, {0x1C50, 0x1C59}, {0xA620, 0xA629}, {0xA8D0, 0xA8D9},
-    {0xA900, 0xA909}, {0xA9D0, 0xA9D9}, {0xA9F0, 0xA9F9}, {0xAA50, 0xAA59}, {0xABF0, 0xABF9},
-    {0xFF10, 0xFF19}, {0x104A0, 0x104A9}, {0x10D30, 0x10D39}, {0x11066, 0x1106F},
-    {0x110F0, 0x110F9}, {0x11136, 0x1113F}, {0x111D0, 0x111D9}, {0x112F0, 0x112F9},
-    {0x11450, 0x11459}, {0x114D0, 0x114D9}, {0x11650, 0x11659}, {0x116C0, 0x116C9},
-    {0x11730, 0x11739}, {0x118E0, 0x118E9}, {0x11950, 0x11959}, {0x11C50, 0x11C59},
-    {0x11D50, 0x11D59}, {0x11DA0, 0x11DA9}, {0x11F50, 0x11F59}, {0x16A60, 0x16A69},
-    {0x16AC0, 0x16AC9}, {0x16B50, 0x16B59}, {0x1D7CE, 0x1D7FF}, {0x1E140, 0x1E149},
-    {0x1E2F0, 0x1E2F9}, {0x1E4F0, 0x1E4F9}, {0x1E950, 0x1E959}, {0x1FBF0, 0x1FBF9},
-};
-
-static bool in_ranges(const struct urange *t, size_t n, uint32_t r)
-{
-    size_t lo = 0, hi = n;
-    while (lo < hi) {
-        size_t mid = lo + (hi - lo) / 2;
-        if (r < t[mid].lo)
-            hi = mid;
-        else if (r > t[mid].hi)
-            lo = mid + 1;
-        else
-            return true;
-    }
-    return false;
-}
-
-static bool is_letter(uint32_t r)
-{
-    if (r < 0x80)
-        return (r | 0x20) >= 'a' && (r | 0x20) <= 'z';
-    return in_ranges(uni_letters, sizeof uni_letters / sizeof uni_letters[0], r);
-}
-
-static bool is_digit(uint32_t r)
-{
-    if (r < 0x80)
-        return r >= '0' && r <= '9';
-    return in_ranges(uni_digits, sizeof uni_digits / sizeof uni_digits[0], r);
-}
-
-/* Decodes one UTF-8 sequence as Go's utf8.DecodeRuneInString does: returns
- * its width and sets *r, or returns 1 with *r = U+FFFD for an invalid byte
- * (overlong forms, surrogates and code points past U+10FFFF included). */
-static size_t decode_rune(const unsigned char *s, size_t n, uint32_t *r)
-{
-    unsigned char c = s[0];
-    if (c < 0x80) {
-        *r = c;
-        return 1;
-    }
-    *r = 0xFFFD;
-    if (c < 0xC2 || c > 0xF4)
-        return 1;
-    size_t w = c < 0xE0 ? 2 : c < 0xF0 ? 3 : 4;
-    if (n < w)
-        return 1;
-    unsigned char lo = 0x80, hi = 0xBF;
-    if (c == 0xE0)
-        lo = 0xA0;
-    else if (c == 0xED)
-        hi = 0x9F;
-    else if (c == 0xF0)
-        lo = 0x90;
-    else if (c == 0xF4)
-        hi = 0x8F;
-    if (s[1] < lo || s[1] > hi)
-        return 1;
-    for (size_t i = 2; i < w; i++)
-        if (s[i] < 0x80 || s[i] > 0xBF)
-            return 1;
-    if (w == 2)
-        *r = (uint32_t)(c & 0x1F) << 6 | (s[1] & 0x3F);
-    else if (w == 3)
-        *r = (uint32_t)(c & 0x0F) << 12 | (uint32_t)(s[1] & 0x3F) << 6 | (s[2] & 0x3F);
-    else
-        *r = (uint32_t)(c & 0x07) << 18 | (uint32_t)(s[1] & 0x3F) << 12 |
-             (uint32_t)(s[2] & 0x3F) << 6 | (s[3] & 0x3F);
-    return w;
-}
 
 static bool utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
         uint32_t r;
-        size_t w = decode_rune(p + i, n - i, &r);
+        size_t w = json_rune_decode(p + i, n - i, &r);
         if (r == 0xFFFD && w == 1)
             return false;
         i += w;
@@ -312,7 +75,7 @@ static char *utf8_sanitize(const char *s, size_t n, size_t *outlen)
         return NULL;
     for (size_t i = 0; i < n;) {
         uint32_t r;
-        size_t w = decode_rune(p + i, n - i, &r);
+        size_t w = json_rune_decode(p + i, n - i, &r);
         if (r == 0xFFFD && w == 1) {
             memcpy(out + o, "\xEF\xBF\xBD", 3);
             o += 3;
@@ -327,161 +90,18 @@ static char *utf8_sanitize(const char *s, size_t n, size_t *outlen)
     return out;
 }
 
-/* ------------------------------------------------------------------------
- * Go's float formatting (strconv.FormatFloat with precision -1).
- */
-
-/* Shortest decimal digits that read back as <f> (finite, non-zero; the sign
- * is ignored) when parsed at <bits> (32 or 64) precision, as strconv's
- * shortest mode finds them: digits in <digs>, value = 0.<digs> * 10^*dp.
- * Among the shortest strings the closest wins; "%.*e" gives that except next
- * to a power of two, where the rounding interval is lopsided and one of the
- * two neighbours may read back when the nearest does not. */
-static void shortest_digits(double f, int bits, char *digs, int *dp)
-{
-    char tmp[64], t2[64], d[40], c[40];
-    int maxp = bits == 32 ? 9 : 17;
-
-    f = fabs(f);
-    for (int p = 1; p <= maxp; p++) {
-        snprintf(tmp, sizeof tmp, "%.*e", p - 1, f);
-        char *e = strchr(tmp, 'e');
-        int exp = atoi(e + 1), nd = 0;
-        for (char *q = tmp; q < e; q++)
-            if (*q != '.')
-                d[nd++] = *q;
-        d[nd] = '\0';
-        bool ok = bits == 32 ? strtof(tmp, NULL) == (float)f : strtod(tmp, NULL) == f;
-        for (int delta = -1; !ok && delta <= 1 && p < maxp; delta += 2) {
-            int i = nd - 1, cexp = exp;
-            memcpy(c, d, (size_t)nd + 1);
-            if (delta > 0) {
-                while (i >= 0 && c[i] == '9')
-                    c[i--] = '0';
-                if (i < 0)
-                    continue; /* 99..9 + 1 has fewer significant digits: seen already */
-                c[i]++;
-            } else {
-                while (i >= 0 && c[i] == '0')
-                    c[i--] = '9';
-                if (i < 0)
-                    continue;
-                c[i]--;
-                if (c[0] == '0')
-                    continue;
-            }
-            snprintf(t2, sizeof t2, "%c.%se%d", c[0], c + 1, cexp);
-            if (bits == 32 ? strtof(t2, NULL) == (float)f : strtod(t2, NULL) == f) {
-                memcpy(d, c, (size_t)nd + 1);
-                exp = cexp;
-                ok = true;
-            }
-        }
-        if (ok || p == maxp) {
-            while (nd > 1 && d[nd - 1] == '0')
-                d[--nd] = '\0';
-            memcpy(digs, d, (size_t)nd + 1);
-            *dp = exp + 1;
-            return;
-        }
-    }
-}
-
 /* strconv.FormatFloat(f, 'g', -1, bits), with go-yaml's and sigs.k8s.io's
- * spellings of the specials (.inf, -.inf, .nan). <s> holds 40 bytes. */
+ * spellings of the specials (.inf, -.inf, .nan). <s> holds JSON_FLOAT_MAX
+ * bytes. */
 static void format_g(double f, int bits, char *s)
 {
-    char digs[40];
-    int dp, nd, n = 0;
-
-    if (bits == 32) {
-        /* Go's float32(f): past FLT_MAX plus half an ulp it is infinite. */
-        if (fabs(f) >= 0x1.ffffffp127)
-            f = f > 0 ? INFINITY : -INFINITY;
-        else if (!isnan(f))
-            f = (float)f;
-    }
-    if (isnan(f)) {
-        strcpy(s, ".nan");
-        return;
-    }
-    if (isinf(f)) {
-        strcpy(s, f > 0 ? ".inf" : "-.inf");
-        return;
-    }
-    if (f == 0) {
-        strcpy(s, signbit(f) ? "-0" : "0");
-        return;
-    }
-    shortest_digits(f, bits, digs, &dp);
-    nd = (int)strlen(digs);
-    if (f < 0)
-        s[n++] = '-';
-    int exp = dp - 1;
-    if (exp < -4 || exp >= 6) {
-        s[n++] = digs[0];
-        if (nd > 1) {
-            s[n++] = '.';
-            for (int i = 1; i < nd; i++)
-                s[n++] = digs[i];
-        }
-        snprintf(s + n, 40 - (size_t)n, "e%c%02d", exp < 0 ? '-' : '+', abs(exp));
-        return;
-    }
-    if (dp <= 0) {
-        s[n++] = '0';
-    } else {
-        for (int i = 0; i < dp; i++)
-            s[n++] = i < nd ? digs[i] : '0';
-    }
-    if (nd > dp) {
-        s[n++] = '.';
-        for (int i = dp; i < nd; i++)
-            s[n++] = i < 0 ? '0' : digs[i];
-    }
-    s[n] = '\0';
-}
-
-/* Go's encoding/json text for a float64 (what kubectl's JSON holds before
- * JSONToYAML reads it back): %f between 1e-6 and 1e21, else %e with "e-07"
- * shortened to "e-7". <s> holds 40 bytes. */
-static void format_json_float(double f, char *s)
-{
-    char digs[40];
-    int dp, nd, n = 0;
-
-    if (f == 0) {
-        strcpy(s, signbit(f) ? "-0" : "0");
-        return;
-    }
-    shortest_digits(f, 64, digs, &dp);
-    nd = (int)strlen(digs);
-    if (f < 0)
-        s[n++] = '-';
-    double a = fabs(f);
-    if (a < 1e-6 || a >= 1e21) {
-        int exp = dp - 1;
-        s[n++] = digs[0];
-        if (nd > 1) {
-            s[n++] = '.';
-            for (int i = 1; i < nd; i++)
-                s[n++] = digs[i];
-        }
-        snprintf(s + n, 40 - (size_t)n, "e%c%d", exp < 0 ? '-' : '+', abs(exp));
-        return;
-    }
-    if (dp <= 0) {
-        s[n++] = '0';
-    } else {
-        for (int i = 0; i < dp; i++)
-            s[n++] = i < nd ? digs[i] : '0';
-    }
-    if (nd > dp) {
-        s[n++] = '.';
-        for (int i = dp; i < nd; i++)
-            s[n++] = i < 0 ? '0' : digs[i];
-    }
-    s[n] = '\0';
+    json_float_g(f, bits, s);
+    if (strcmp(s, "NaN") == 0)
+        snprintf(s, JSON_FLOAT_MAX, ".nan");
+    else if (strcmp(s, "+Inf") == 0)
+        snprintf(s, JSON_FLOAT_MAX, ".inf");
+    else if (strcmp(s, "-Inf") == 0)
+        snprintf(s, JSON_FLOAT_MAX, "-.inf");
 }
 
 /* ------------------------------------------------------------------------
@@ -1001,6 +621,15 @@ static int oom(struct err *e)
     return err_set(e, "yaml: out of memory");
 }
 
+/* go-yaml's scanner error for nesting past its limit: 1-based line, none
+ * on the first line. <line> is 0-based. */
+static int fail_depth(struct err *e, int line)
+{
+    if (line == 0)
+        return err_set(e, "yaml: exceeded max depth of %d", YAML_MAX_DEPTH);
+    return err_set(e, "yaml: line %d: exceeded max depth of %d", line + 1, YAML_MAX_DEPTH);
+}
+
 /* Reads the events of one document (DOCUMENT-START already consumed) up to
  * its DOCUMENT-END into a node tree; *root is owned by L->all. */
 static int build_document(struct loader *L, struct ynode **root, struct err *e)
@@ -1096,8 +725,7 @@ static int build_document(struct loader *L, struct ynode **root, struct err *e)
         }
         if (n->kind == N_SEQ || n->kind == N_MAP) {
             if (L->depth >= YAML_MAX_DEPTH)
-                return err_set(e, "yaml: line %d: exceeded max depth of %d", n->line + 1,
-                               YAML_MAX_DEPTH);
+                return fail_depth(e, n->line);
             if (L->depth == L->stack_cap) {
                 size_t cap = L->stack_cap ? L->stack_cap * 2 : 32;
                 struct ynode **st = realloc(L->stack, cap * sizeof *st);
@@ -1278,7 +906,9 @@ static void pend_json_float(struct dec *d, double f)
 {
     if (!d->pending_json[0])
         snprintf(d->pending_json, sizeof d->pending_json, "json: unsupported value: %s",
-                 isnan(f) ? "NaN" : f > 0 ? "+Inf" : "-Inf");
+                 isnan(f) ? "NaN"
+                 : f > 0  ? "+Inf"
+                          : "-Inf");
 }
 
 /* go-yaml's decoder.scalar() into an interface{}. */
@@ -1297,8 +927,8 @@ static int decode_scalar(struct dec *d, struct ynode *n, json_t **out, struct gv
 
     const char *tag = n->tag;
     bool resolvable = !tag || !strcmp(tag, TAG_STR) || !strcmp(tag, TAG_BOOL) ||
-                      !strcmp(tag, TAG_INT) || !strcmp(tag, TAG_FLOAT) ||
-                      !strcmp(tag, TAG_NULL) || !strcmp(tag, TAG_TIMESTAMP);
+                      !strcmp(tag, TAG_INT) || !strcmp(tag, TAG_FLOAT) || !strcmp(tag, TAG_NULL) ||
+                      !strcmp(tag, TAG_TIMESTAMP);
     if (!resolvable) {
         if (strcmp(tag, TAG_BINARY) == 0) {
             size_t m;
@@ -1324,8 +954,9 @@ static int decode_scalar(struct dec *d, struct ynode *n, json_t **out, struct gv
         } else {
             /* The value goes into the message as is, like go-yaml's %s. */
             return err_set(d->e, "yaml: cannot decode %s `%.*s` as a %s",
-                           short_tag(rtag_name(r.tag), b1, sizeof b1), (int)(n->len > 512 ? 512 : n->len),
-                           n->value, short_tag(tag, b2, sizeof b2));
+                           short_tag(rtag_name(r.tag), b1, sizeof b1),
+                           (int)(n->len > 512 ? 512 : n->len), n->value,
+                           short_tag(tag, b2, sizeof b2));
         }
     }
 
@@ -1396,7 +1027,7 @@ static void go_sharp_v(struct buf *b, const json_t *v, const struct gval *gv, bo
         buf_addf(b, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
         break;
     case JSON_REAL: {
-        char s[40];
+        char s[JSON_FLOAT_MAX];
         format_g(json_real_value(v), 64, s);
         buf_adds(b, s);
         break;
@@ -1475,7 +1106,7 @@ static int convert_key(struct dec *d, const json_t *k, const struct gval *kg, co
         snprintf(s, sizeof s, "%" JSON_INTEGER_FORMAT, json_integer_value(k));
         break;
     case G_BOOL:
-        strcpy(s, json_is_true(k) ? "true" : "false");
+        snprintf(s, sizeof s, "%s", json_is_true(k) ? "true" : "false");
         break;
     case G_FLOAT:
         format_g(kg->f, 32, s);
@@ -1657,8 +1288,7 @@ static int decode(struct dec *d, struct ynode *n, int depth, json_t **out, struc
     }
 
     if (depth >= YAML_MAX_DEPTH)
-        return err_set(d->e, "yaml: line %d: exceeded max depth of %d", n->line + 1,
-                       YAML_MAX_DEPTH);
+        return fail_depth(d->e, n->line);
     if (n->kind == N_SEQ) {
         json_t *arr = json_array();
         if (!arr)
@@ -1771,17 +1401,32 @@ int yaml_load(const char *data, size_t len, json_t **docs, struct err *e)
 {
     struct loader L;
     json_t *arr = NULL;
+    char *fixed = NULL;
 
     *docs = NULL;
-    if (loader_init(&L, data, len, e) < 0)
+    /* kubectl reads manifests through a UTF-8 decoder (cli-runtime's
+     * FileVisitor) that turns each invalid byte into U+FFFD before YAML
+     * sees it. A UTF-16 BOM switches that decoder to UTF-16, which libyaml
+     * reads by itself. */
+    bool utf16 = len >= 2 && (((unsigned char)data[0] == 0xFE && (unsigned char)data[1] == 0xFF) ||
+                              ((unsigned char)data[0] == 0xFF && (unsigned char)data[1] == 0xFE));
+    if (len <= YAML_MAX_INPUT && !utf16 && !utf8_valid(data, len)) {
+        fixed = utf8_sanitize(data, len, &len);
+        if (!fixed)
+            return oom(e);
+        data = fixed;
+    }
+    if (loader_init(&L, data, len, e) < 0) {
+        free(fixed);
         return -1;
+    }
     arr = json_array();
     if (!arr) {
         oom(e);
         goto fail;
     }
     for (;;) {
-        json_t *doc;
+        json_t *doc = NULL;
         int rc = next_document(&L, e);
         if (rc < 0)
             goto fail;
@@ -1799,11 +1444,13 @@ int yaml_load(const char *data, size_t len, json_t **docs, struct err *e)
         }
     }
     loader_fini(&L);
+    free(fixed);
     *docs = arr;
     return 0;
 fail:
     json_decref(arr);
     loader_fini(&L);
+    free(fixed);
     return -1;
 }
 
@@ -1827,54 +1474,474 @@ int yaml_load_one(const char *data, size_t len, json_t **doc, struct err *e)
 }
 
 /* ------------------------------------------------------------------------
- * Emitting (JSONToYAML: go-yaml's encoder on libyaml's emitter).
+ * Emitting: JSONToYAML, i.e. go-yaml's encoder and go-yaml's emitter.
+ *
+ * The emitter below is a port of go-yaml v2's emitterc.go (sigs.k8s.io/yaml
+ * v1.4's goyaml.v2), cut down to what the encoder makes of JSON data: one
+ * implicit document, block collections, "{}" and "[]" for empty ones, and
+ * untagged scalars. libyaml's emitter, which go-yaml's was ported from, is
+ * not used because the two differ in ways kubectl's output shows: go-yaml's
+ * is_bom() looks at the start of the string instead of the current
+ * character, so a string that starts with U+FEFF has every character
+ * escaped ("\uFEFF\x61"), and go-yaml writes no indentation before the
+ * closing quote of a single-quoted scalar that ends in a line break.
+ * Functions keep go-yaml's names without the yaml_emitter_ prefix.
  */
 
+#define EMIT_BEST_INDENT 2
+#define EMIT_BEST_WIDTH 80
+/* go-yaml's max_flow_level, which it meets reading the JSON text. */
+#define EMIT_MAX_DEPTH 10000
+/* Longest scalar (bytes) written as a simple "key: value" key. */
+#define EMIT_SIMPLE_KEY_MAX 128
+
+enum sstyle { S_PLAIN, S_SINGLE, S_DOUBLE, S_LITERAL };
+
 struct emitter {
-    yaml_emitter_t em;
     struct buf *out;
-    bool nomem;
+    int rc;          /* 0, or -ENOMEM once an append failed */
+    int column;      /* in characters, as go-yaml counts */
+    int indent;      /* -1 outside the root collection */
+    bool whitespace; /* the last character written was blank */
+    bool indention;  /* nothing but indentation on this line so far */
+    bool map_ctx;    /* the node being written is a mapping key or value */
+    bool simple_key_ctx;
 };
 
-static int write_out(void *data, unsigned char *buffer, size_t size)
+/* yaml_emitter_analyze_scalar's findings. */
+struct scalar {
+    const unsigned char *s;
+    size_t n;
+    bool multiline, flow_plain, block_plain, single_quoted, block;
+};
+
+/* Byte i of s, or 0 past the end (go-yaml's strings end where Go's slices
+ * do; the checks below only look past the end where libyaml sees a NUL). */
+static unsigned char at(const unsigned char *s, size_t n, size_t i)
 {
-    struct emitter *E = data;
-    if (buf_add(E->out, buffer, size) < 0) {
-        E->nomem = true;
-        return 0;
-    }
-    return 1;
+    return i < n ? s[i] : 0;
 }
 
-static int emit_scalar(struct emitter *E, const char *s, size_t n, yaml_scalar_style_t style)
+static size_t width(unsigned char c)
 {
-    yaml_event_t ev;
-    /* Implicit both ways and no tag, as go-yaml's emitScalar for untagged
-     * values: the emitter may still fall back to quotes. */
-    if (!yaml_scalar_event_initialize(&ev, NULL, NULL, (yaml_char_t *)s, (int)n, 1, 1, style))
-        return -ENOMEM;
-    if (!yaml_emitter_emit(&E->em, &ev))
-        return -ENOMEM;
-    return 0;
+    return c < 0x80             ? 1
+           : (c & 0xE0) == 0xC0 ? 2
+           : (c & 0xF0) == 0xE0 ? 3
+           : (c & 0xF8) == 0xF0 ? 4
+                                : 1;
+}
+
+static bool is_break(const unsigned char *s, size_t n, size_t i)
+{
+    unsigned char c = at(s, n, i), c1 = at(s, n, i + 1), c2 = at(s, n, i + 2);
+    return c == '\r' || c == '\n' || (c == 0xC2 && c1 == 0x85) ||
+           (c == 0xE2 && c1 == 0x80 && (c2 == 0xA8 || c2 == 0xA9));
+}
+
+static bool is_space(const unsigned char *s, size_t n, size_t i)
+{
+    return at(s, n, i) == ' ';
+}
+
+static bool is_blankz(const unsigned char *s, size_t n, size_t i)
+{
+    unsigned char c = at(s, n, i);
+    return c == ' ' || c == '\t' || c == 0 || is_break(s, n, i);
+}
+
+static bool is_printable(const unsigned char *s, size_t n, size_t i)
+{
+    unsigned char c = at(s, n, i), c1 = at(s, n, i + 1), c2 = at(s, n, i + 2);
+    return c == 0x0A || (c >= 0x20 && c <= 0x7E) || (c == 0xC2 && c1 >= 0xA0) ||
+           (c > 0xC2 && c < 0xED) || (c == 0xED && c1 < 0xA0) || c == 0xEE ||
+           (c == 0xEF && !(c1 == 0xBB && c2 == 0xBF) &&
+            !(c1 == 0xBF && (c2 == 0xBE || c2 == 0xBF)));
+}
+
+static void put(struct emitter *E, char c)
+{
+    if (E->rc == 0 && buf_addc(E->out, c) < 0)
+        E->rc = -ENOMEM;
+    E->column++;
+}
+
+static void put_break(struct emitter *E)
+{
+    if (E->rc == 0 && buf_addc(E->out, '\n') < 0)
+        E->rc = -ENOMEM;
+    E->column = 0;
+}
+
+/* Copies the character at s[*i] and steps over it. */
+static void write_char(struct emitter *E, const unsigned char *s, size_t n, size_t *i)
+{
+    size_t w = width(s[*i]);
+    if (w > n - *i)
+        w = n - *i;
+    if (E->rc == 0 && buf_add(E->out, s + *i, w) < 0)
+        E->rc = -ENOMEM;
+    E->column++;
+    *i += w;
+}
+
+static void write_all(struct emitter *E, const char *s)
+{
+    size_t n = strlen(s);
+    for (size_t i = 0; i < n;)
+        write_char(E, (const unsigned char *)s, n, &i);
+}
+
+static void write_break(struct emitter *E, const unsigned char *s, size_t n, size_t *i)
+{
+    if (s[*i] == '\n') {
+        put_break(E);
+        (*i)++;
+    } else {
+        write_char(E, s, n, i);
+        E->column = 0;
+    }
+}
+
+static void write_indent(struct emitter *E)
+{
+    int indent = E->indent < 0 ? 0 : E->indent;
+    if (!E->indention || E->column > indent || (E->column == indent && !E->whitespace))
+        put_break(E);
+    while (E->column < indent)
+        put(E, ' ');
+    E->whitespace = true;
+    E->indention = true;
+}
+
+static void write_indicator(struct emitter *E, const char *ind, bool need_whitespace,
+                            bool is_whitespace, bool is_indention)
+{
+    if (need_whitespace && !E->whitespace)
+        put(E, ' ');
+    write_all(E, ind);
+    E->whitespace = is_whitespace;
+    E->indention = E->indention && is_indention;
+}
+
+/* Pushes nothing: callers keep the old indent in a local and restore it. */
+static void increase_indent(struct emitter *E, bool flow, bool indentless)
+{
+    if (E->indent < 0)
+        E->indent = flow ? EMIT_BEST_INDENT : 0;
+    else if (!indentless)
+        E->indent += EMIT_BEST_INDENT;
+}
+
+static void analyze_scalar(const char *str, size_t n, struct scalar *a)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    bool block_ind = false, flow_ind = false, line_breaks = false, special = false;
+    bool leading_space = false, leading_break = false, trailing_space = false;
+    bool trailing_break = false, break_space = false, space_break = false;
+    bool preceded_by_ws = true, prev_space = false, prev_break = false;
+
+    a->s = s;
+    a->n = n;
+    if (n == 0) {
+        a->multiline = false;
+        a->flow_plain = false;
+        a->block_plain = true;
+        a->single_quoted = true;
+        a->block = false;
+        return;
+    }
+    if (n >= 3 && ((s[0] == '-' && s[1] == '-' && s[2] == '-') ||
+                   (s[0] == '.' && s[1] == '.' && s[2] == '.'))) {
+        block_ind = true;
+        flow_ind = true;
+    }
+    for (size_t i = 0, w; i < n; i += w) {
+        w = width(s[i]);
+        bool followed_by_ws = i + w >= n || at(s, n, i + w) == ' ' || at(s, n, i + w) == '\t';
+        if (i == 0) {
+            if ((s[i] && strchr("#,[]{}&*!|>'\"%@`", s[i])) || (s[i] == '-' && followed_by_ws)) {
+                flow_ind = true;
+                block_ind = true;
+            } else if (s[i] == '?' || s[i] == ':') {
+                flow_ind = true;
+                block_ind = block_ind || followed_by_ws;
+            }
+        } else {
+            if (s[i] && strchr(",?[]{}", s[i])) {
+                flow_ind = true;
+            } else if (s[i] == ':') {
+                flow_ind = true;
+                block_ind = block_ind || followed_by_ws;
+            } else if (s[i] == '#' && preceded_by_ws) {
+                flow_ind = true;
+                block_ind = true;
+            }
+        }
+        if (!is_printable(s, n, i))
+            special = true;
+        if (is_space(s, n, i)) {
+            leading_space = leading_space || i == 0;
+            trailing_space = trailing_space || i + w == n;
+            break_space = break_space || prev_break;
+            prev_space = true;
+            prev_break = false;
+        } else if (is_break(s, n, i)) {
+            line_breaks = true;
+            leading_break = leading_break || i == 0;
+            trailing_break = trailing_break || i + w == n;
+            space_break = space_break || prev_space;
+            prev_space = false;
+            prev_break = true;
+        } else {
+            prev_space = false;
+            prev_break = false;
+        }
+        preceded_by_ws = is_blankz(s, n, i);
+    }
+    a->multiline = line_breaks;
+    a->flow_plain = a->block_plain = a->single_quoted = a->block = true;
+    if (leading_space || leading_break || trailing_space || trailing_break)
+        a->flow_plain = a->block_plain = false;
+    if (trailing_space)
+        a->block = false;
+    if (break_space)
+        a->flow_plain = a->block_plain = a->single_quoted = false;
+    if (space_break || special)
+        a->flow_plain = a->block_plain = a->single_quoted = a->block = false;
+    if (line_breaks)
+        a->flow_plain = a->block_plain = false;
+    if (flow_ind)
+        a->flow_plain = false;
+    if (block_ind)
+        a->block_plain = false;
+}
+
+/* yaml_emitter_select_scalar_style for an untagged, implicit scalar outside
+ * flow collections (nothing is ever written inside "{}" or "[]"). */
+static enum sstyle select_style(const struct emitter *E, const struct scalar *a, enum sstyle want)
+{
+    enum sstyle style = want;
+    if (E->simple_key_ctx && a->multiline)
+        style = S_DOUBLE;
+    if (style == S_PLAIN) {
+        if (!a->block_plain || (a->n == 0 && E->simple_key_ctx))
+            style = S_SINGLE;
+    }
+    if (style == S_SINGLE && !a->single_quoted)
+        style = S_DOUBLE;
+    if (style == S_LITERAL && (!a->block || E->simple_key_ctx))
+        style = S_DOUBLE;
+    return style;
+}
+
+/* yaml_emitter_write_plain_scalar, or with <quoted> the single-quoted one:
+ * they differ only in the quotes, as a plain scalar never starts or ends
+ * with a space. Unlike libyaml, no write_indent() before the closing quote
+ * after a trailing break. */
+static void write_plain_or_single(struct emitter *E, const unsigned char *s, size_t n,
+                                  bool allow_breaks, bool quoted)
+{
+    bool spaces = false, breaks = false;
+    if (quoted)
+        write_indicator(E, "'", true, false, false);
+    else if (!E->whitespace)
+        put(E, ' ');
+    for (size_t i = 0; i < n;) {
+        if (is_space(s, n, i)) {
+            if (allow_breaks && !spaces && E->column > EMIT_BEST_WIDTH && i > 0 && i < n - 1 &&
+                !is_space(s, n, i + 1)) {
+                write_indent(E);
+                i += width(s[i]);
+            } else {
+                write_char(E, s, n, &i);
+            }
+            spaces = true;
+        } else if (is_break(s, n, i)) {
+            if (!breaks && s[i] == '\n')
+                put_break(E);
+            write_break(E, s, n, &i);
+            E->indention = true;
+            breaks = true;
+        } else {
+            if (breaks)
+                write_indent(E);
+            if (quoted && s[i] == '\'')
+                put(E, '\'');
+            write_char(E, s, n, &i);
+            E->indention = false;
+            spaces = false;
+            breaks = false;
+        }
+    }
+    if (quoted)
+        write_indicator(E, "'", false, false, false);
+    E->whitespace = false;
+    E->indention = false;
+}
+
+/* The escape for code point <v>, as yaml_emitter_write_double_quoted_scalar
+ * spells it (after the backslash). <esc> holds 10 bytes. */
+static void escape_of(uint32_t v, char *esc)
+{
+    static const struct {
+        uint32_t v;
+        char c;
+    } named[] = {{0x00, '0'},  {0x07, 'a'}, {0x08, 'b'}, {0x09, 't'},   {0x0A, 'n'},
+                 {0x0B, 'v'},  {0x0C, 'f'}, {0x0D, 'r'}, {0x1B, 'e'},   {0x22, '"'},
+                 {0x5C, '\\'}, {0x85, 'N'}, {0xA0, '_'}, {0x2028, 'L'}, {0x2029, 'P'}};
+    for (size_t k = 0; k < sizeof named / sizeof named[0]; k++) {
+        if (named[k].v == v) {
+            esc[0] = named[k].c;
+            esc[1] = '\0';
+            return;
+        }
+    }
+    if (v <= 0xFF)
+        snprintf(esc, 10, "x%02" PRIX32, v);
+    else if (v <= 0xFFFF)
+        snprintf(esc, 10, "u%04" PRIX32, v);
+    else
+        snprintf(esc, 10, "U%08" PRIX32, v);
+}
+
+static void write_double_quoted(struct emitter *E, const unsigned char *s, size_t n,
+                                bool allow_breaks)
+{
+    /* go-yaml's is_bom(value, i) ignores i: see the section comment. */
+    bool bom_first = n >= 3 && s[0] == 0xEF && s[1] == 0xBB && s[2] == 0xBF;
+    bool spaces = false;
+    char esc[10];
+
+    write_indicator(E, "\"", true, false, false);
+    for (size_t i = 0; i < n;) {
+        if (!is_printable(s, n, i) || bom_first || is_break(s, n, i) || s[i] == '"' ||
+            s[i] == '\\') {
+            uint32_t v;
+            i += json_rune_decode(s + i, n - i, &v);
+            escape_of(v, esc);
+            put(E, '\\');
+            for (const char *p = esc; *p; p++)
+                put(E, *p);
+            spaces = false;
+        } else if (is_space(s, n, i)) {
+            if (allow_breaks && !spaces && E->column > EMIT_BEST_WIDTH && i > 0 && i < n - 1) {
+                write_indent(E);
+                if (is_space(s, n, i + 1))
+                    put(E, '\\');
+                i += width(s[i]);
+            } else {
+                write_char(E, s, n, &i);
+            }
+            spaces = true;
+        } else {
+            write_char(E, s, n, &i);
+            spaces = false;
+        }
+    }
+    write_indicator(E, "\"", false, false, false);
+    E->whitespace = false;
+    E->indention = false;
+}
+
+/* The start of a multi-byte character at or before s[i]. */
+static size_t char_start(const unsigned char *s, size_t i)
+{
+    while (i > 0 && (s[i] & 0xC0) == 0x80)
+        i--;
+    return i;
+}
+
+static void write_block_hints(struct emitter *E, const unsigned char *s, size_t n)
+{
+    char chomp = 0;
+    if (is_space(s, n, 0) || is_break(s, n, 0)) {
+        char hint[2] = {(char)('0' + EMIT_BEST_INDENT), '\0'};
+        write_indicator(E, hint, false, false, false);
+    }
+    if (n == 0) {
+        chomp = '-';
+    } else {
+        size_t i = char_start(s, n - 1);
+        if (!is_break(s, n, i))
+            chomp = '-';
+        else if (i == 0 || is_break(s, n, char_start(s, i - 1)))
+            chomp = '+';
+    }
+    if (chomp) {
+        char hint[2] = {chomp, '\0'};
+        write_indicator(E, hint, false, false, false);
+    }
+}
+
+static void write_literal(struct emitter *E, const unsigned char *s, size_t n)
+{
+    bool breaks = true;
+    write_indicator(E, "|", true, false, false);
+    write_block_hints(E, s, n);
+    put_break(E);
+    E->indention = true;
+    E->whitespace = true;
+    for (size_t i = 0; i < n;) {
+        if (is_break(s, n, i)) {
+            write_break(E, s, n, &i);
+            E->indention = true;
+            breaks = true;
+        } else {
+            if (breaks)
+                write_indent(E);
+            write_char(E, s, n, &i);
+            E->indention = false;
+            breaks = false;
+        }
+    }
+}
+
+/* yaml_emitter_emit_scalar once the scalar is analyzed. */
+static void emit_analyzed(struct emitter *E, const struct scalar *a, enum sstyle want)
+{
+    int saved = E->indent;
+    bool allow_breaks = !E->simple_key_ctx;
+    enum sstyle style = select_style(E, a, want);
+    increase_indent(E, true, false);
+    switch (style) {
+    case S_PLAIN:
+    case S_SINGLE:
+        write_plain_or_single(E, a->s, a->n, allow_breaks, style == S_SINGLE);
+        break;
+    case S_DOUBLE:
+        write_double_quoted(E, a->s, a->n, allow_breaks);
+        break;
+    case S_LITERAL:
+        write_literal(E, a->s, a->n);
+        break;
+    }
+    E->indent = saved;
+}
+
+static int emit_scalar(struct emitter *E, const char *s, size_t n, enum sstyle want)
+{
+    struct scalar a;
+    analyze_scalar(s, n, &a);
+    emit_analyzed(E, &a, want);
+    return E->rc;
 }
 
 /* go-yaml's encoder.stringv() for a valid UTF-8 string: multi-line strings
  * as literal blocks, strings that would read back as something else (or as
- * a base-60 float) double-quoted, the rest plain; libyaml's emitter falls
- * back to single or double quotes where plain or block is not possible. */
+ * a base-60 float) double-quoted, the rest plain. The emitter falls back to
+ * quotes where that style cannot hold the string. */
+static enum sstyle string_style(const char *s, size_t n)
+{
+    struct resolved r;
+    if (memchr(s, '\n', n))
+        return S_LITERAL;
+    resolve(s, n, false, true, &r);
+    return r.tag == R_STR && !is_base60_float(s, n) ? S_PLAIN : S_DOUBLE;
+}
+
 static int emit_string(struct emitter *E, const char *s, size_t n)
 {
-    yaml_scalar_style_t style;
-    struct resolved r;
-
-    if (memchr(s, '\n', n)) {
-        style = YAML_LITERAL_SCALAR_STYLE;
-    } else {
-        resolve(s, n, false, true, &r);
-        style = r.tag == R_STR && !is_base60_float(s, n) ? YAML_PLAIN_SCALAR_STYLE
-                                                          : YAML_DOUBLE_QUOTED_SCALAR_STYLE;
-    }
-    return emit_scalar(E, s, n, style);
+    return emit_scalar(E, s, n, string_style(s, n));
 }
 
 /* A float64 as kubectl writes it: Go's JSON text for it, read back by
@@ -1882,12 +1949,12 @@ static int emit_string(struct emitter *E, const char *s, size_t n)
  * 10000000000000000000), then FormatFloat(f, 'g', -1, 64). */
 static int emit_float(struct emitter *E, double f)
 {
-    char text[40], s[40];
+    char text[JSON_FLOAT_MAX], s[JSON_FLOAT_MAX];
     struct resolved r;
 
     if (!isfinite(f))
         return -EINVAL;
-    format_json_float(f, text);
+    json_float_text(f, text);
     resolve(text, strlen(text), false, false, &r);
     if (r.tag == R_INT)
         snprintf(s, sizeof s, "%" PRId64, r.i);
@@ -1895,7 +1962,7 @@ static int emit_float(struct emitter *E, double f)
         snprintf(s, sizeof s, "%" PRIu64, r.u);
     else
         format_g(r.tag == R_FLOAT ? r.f : f, 64, s);
-    return emit_scalar(E, s, strlen(s), YAML_PLAIN_SCALAR_STYLE);
+    return emit_scalar(E, s, strlen(s), S_PLAIN);
 }
 
 struct skey {
@@ -1918,7 +1985,7 @@ static bool key_less(const struct skey *ka, const struct skey *kb)
     for (size_t i = 0; i < na && i < nb; i++) {
         if (a[i] == b[i])
             continue;
-        bool al = is_letter(a[i]), bl = is_letter(b[i]);
+        bool al = json_rune_is_letter(a[i]), bl = json_rune_is_letter(b[i]);
         if (al && bl)
             return a[i] < b[i];
         if (al || bl)
@@ -1926,7 +1993,7 @@ static bool key_less(const struct skey *ka, const struct skey *kb)
         uint64_t an = 0, bn = 0;
         size_t ai, bi;
         if (a[i] == '0' || b[i] == '0') {
-            for (size_t j = i; j-- > 0 && is_digit(a[j]);) {
+            for (size_t j = i; j-- > 0 && json_rune_is_digit(a[j]);) {
                 if (a[j] != '0') {
                     an = 1;
                     bn = 1;
@@ -1934,9 +2001,9 @@ static bool key_less(const struct skey *ka, const struct skey *kb)
                 }
             }
         }
-        for (ai = i; ai < na && is_digit(a[ai]); ai++)
+        for (ai = i; ai < na && json_rune_is_digit(a[ai]); ai++)
             an = an * 10 + (uint64_t)(int64_t)((int32_t)a[ai] - '0');
-        for (bi = i; bi < nb && is_digit(b[bi]); bi++)
+        for (bi = i; bi < nb && json_rune_is_digit(b[bi]); bi++)
             bn = bn * 10 + (uint64_t)(int64_t)((int32_t)b[bi] - '0');
         if (an != bn)
             return (int64_t)an < (int64_t)bn;
@@ -1947,8 +2014,18 @@ static bool key_less(const struct skey *ka, const struct skey *kb)
     return na < nb;
 }
 
-/* A stable merge sort: keyList.Less is a total order on distinct strings,
- * so any correct sort gives go-yaml's order. */
+static int key_bytes_cmp(const void *pa, const void *pb)
+{
+    const struct skey *a = pa, *b = pb;
+    int c = memcmp(a->s, b->s, a->n < b->n ? a->n : b->n);
+    return c ? c : (a->n > b->n) - (a->n < b->n);
+}
+
+/* A stable merge sort with keyList.Less. That order is not transitive
+ * ("2ta" < "16" < "2001-12-14" < "2ta"), so for such keys the result
+ * depends on where the sort starts: kubectl starts from Go's random map
+ * order and prints any of several orders; ferry starts from byte order and
+ * always prints the same one. */
 static void sort_keys(struct skey *k, struct skey *tmp, size_t n)
 {
     if (n < 2)
@@ -2038,50 +2115,69 @@ static int emit_text(struct emitter *E, const char *s, size_t n)
     return rc;
 }
 
+/* yaml_emitter_emit_mapping_start and the block mapping states. */
 static int emit_object(struct emitter *E, const json_t *v, int depth)
 {
-    yaml_event_t ev;
     size_t n = json_object_size(v), i = 0;
     struct skey *keys = NULL, *tmp = NULL;
     int rc = -ENOMEM;
 
-    if (!yaml_mapping_start_event_initialize(&ev, NULL, NULL, 1, YAML_BLOCK_MAPPING_STYLE) ||
-        !yaml_emitter_emit(&E->em, &ev))
-        return -ENOMEM;
-    if (n) {
-        keys = calloc(n, sizeof *keys);
-        tmp = calloc(n, sizeof *tmp);
-        if (!keys || !tmp)
-            goto out;
-        json_t *obj = (json_t *)v; /* the iterators want non-const; nothing changes */
-        for (void *it = json_object_iter(obj); it && i < n; it = json_object_iter_next(obj, it)) {
-            struct skey *k = &keys[i++];
-            const char *raw = json_object_iter_key(it);
-            k->s = json_round_trip(raw, json_object_iter_key_len(it), &k->n);
-            if (!k->s)
-                goto out;
-            if (k->s != raw)
-                k->owned = (char *)k->s;
-            k->v = json_object_iter_value(it);
-            /* Go ranges over []rune(s): one rune per invalid byte too. */
-            k->runes = malloc((k->n + 1) * sizeof *k->runes);
-            if (!k->runes)
-                goto out;
-            for (size_t p = 0; p < k->n;)
-                p += decode_rune((const unsigned char *)k->s + p, k->n - p, &k->runes[k->nr++]);
-        }
-        n = i;
-        sort_keys(keys, tmp, n);
-        for (i = 0; i < n; i++) {
-            if ((rc = emit_string(E, keys[i].s, keys[i].n)) < 0 ||
-                (rc = emit_value(E, keys[i].v, depth + 1)) < 0)
-                goto out;
-        }
+    if (n == 0) {
+        /* check_empty_mapping: a flow mapping with nothing in it */
+        write_indicator(E, "{", true, true, false);
+        write_indicator(E, "}", false, false, false);
+        return E->rc;
     }
-    rc = -ENOMEM;
-    if (!yaml_mapping_end_event_initialize(&ev) || !yaml_emitter_emit(&E->em, &ev))
+    keys = calloc(n, sizeof *keys);
+    tmp = calloc(n, sizeof *tmp);
+    if (!keys || !tmp)
         goto out;
-    rc = 0;
+    json_t *obj = (json_t *)v; /* the iterators want non-const; nothing changes */
+    for (void *it = json_object_iter(obj); it && i < n; it = json_object_iter_next(obj, it)) {
+        struct skey *k = &keys[i++];
+        const char *raw = json_object_iter_key(it);
+        k->s = json_round_trip(raw, json_object_iter_key_len(it), &k->n);
+        if (!k->s)
+            goto out;
+        if (k->s != raw)
+            k->owned = (char *)k->s;
+        k->v = json_object_iter_value(it);
+        /* Go ranges over []rune(s): one rune per invalid byte too. */
+        k->runes = malloc((k->n + 1) * sizeof *k->runes);
+        if (!k->runes)
+            goto out;
+        for (size_t p = 0; p < k->n;)
+            p += json_rune_decode((const unsigned char *)k->s + p, k->n - p, &k->runes[k->nr++]);
+    }
+    n = i;
+    qsort(keys, n, sizeof *keys, key_bytes_cmp);
+    sort_keys(keys, tmp, n);
+
+    int saved = E->indent;
+    increase_indent(E, false, false);
+    for (i = 0; i < n; i++) {
+        struct scalar a;
+        write_indent(E);
+        analyze_scalar(keys[i].s, keys[i].n, &a);
+        E->map_ctx = true;
+        if (!a.multiline && a.n <= EMIT_SIMPLE_KEY_MAX) {
+            E->simple_key_ctx = true;
+            emit_analyzed(E, &a, string_style(keys[i].s, keys[i].n));
+            write_indicator(E, ":", false, false, false);
+        } else {
+            write_indicator(E, "?", true, false, true);
+            E->simple_key_ctx = false;
+            emit_analyzed(E, &a, string_style(keys[i].s, keys[i].n));
+            write_indent(E);
+            write_indicator(E, ":", true, false, true);
+        }
+        E->map_ctx = true;
+        E->simple_key_ctx = false;
+        if ((rc = emit_value(E, keys[i].v, depth + 1)) < 0)
+            goto out;
+    }
+    E->indent = saved;
+    rc = E->rc;
 out:
     if (keys) {
         for (i = 0; i < n; i++) {
@@ -2094,79 +2190,226 @@ out:
     return rc;
 }
 
+/* yaml_emitter_emit_sequence_start and the block sequence states. */
+static int emit_array(struct emitter *E, const json_t *v, int depth)
+{
+    size_t n = json_array_size(v);
+    if (n == 0) {
+        write_indicator(E, "[", true, true, false);
+        write_indicator(E, "]", false, false, false);
+        return E->rc;
+    }
+    int saved = E->indent;
+    /* Under a mapping key, "- " starts at the key's own column. */
+    increase_indent(E, false, E->map_ctx && !E->indention);
+    for (size_t i = 0; i < n; i++) {
+        write_indent(E);
+        write_indicator(E, "-", true, false, true);
+        E->map_ctx = false;
+        E->simple_key_ctx = false;
+        int rc = emit_value(E, json_array_get(v, i), depth + 1);
+        if (rc < 0)
+            return rc;
+    }
+    E->indent = saved;
+    return E->rc;
+}
+
+/* Writes <v> in the context the caller set (E->map_ctx, E->simple_key_ctx). */
 static int emit_value(struct emitter *E, const json_t *v, int depth)
 {
-    yaml_event_t ev;
     char num[32];
-    int rc;
 
+    if (depth >= EMIT_MAX_DEPTH)
+        return -ELOOP;
     switch (json_typeof(v)) {
     case JSON_OBJECT:
         return emit_object(E, v, depth);
     case JSON_ARRAY:
-        if (!yaml_sequence_start_event_initialize(&ev, NULL, NULL, 1,
-                                                  YAML_BLOCK_SEQUENCE_STYLE) ||
-            !yaml_emitter_emit(&E->em, &ev))
-            return -ENOMEM;
-        for (size_t i = 0; i < json_array_size(v); i++)
-            if ((rc = emit_value(E, json_array_get(v, i), depth + 1)) < 0)
-                return rc;
-        if (!yaml_sequence_end_event_initialize(&ev) || !yaml_emitter_emit(&E->em, &ev))
-            return -ENOMEM;
-        return 0;
+        return emit_array(E, v, depth);
     case JSON_STRING:
         return emit_text(E, json_string_value(v), json_string_length(v));
     case JSON_INTEGER:
         snprintf(num, sizeof num, "%" JSON_INTEGER_FORMAT, json_integer_value(v));
-        return emit_scalar(E, num, strlen(num), YAML_PLAIN_SCALAR_STYLE);
+        return emit_scalar(E, num, strlen(num), S_PLAIN);
     case JSON_REAL:
         return emit_float(E, json_real_value(v));
     case JSON_TRUE:
-        return emit_scalar(E, "true", 4, YAML_PLAIN_SCALAR_STYLE);
+        return emit_scalar(E, "true", 4, S_PLAIN);
     case JSON_FALSE:
-        return emit_scalar(E, "false", 5, YAML_PLAIN_SCALAR_STYLE);
+        return emit_scalar(E, "false", 5, S_PLAIN);
     case JSON_NULL:
-        return emit_scalar(E, "null", 4, YAML_PLAIN_SCALAR_STYLE);
+        return emit_scalar(E, "null", 4, S_PLAIN);
     }
     return -EINVAL;
 }
 
-int yaml_emit(const json_t *v, struct buf *out)
+/* ------------------------------------------------------------------------
+ * What kubectl cannot print.
+ *
+ * go-yaml reads Go's JSON text of the object before writing it, and fails
+ * on two things that text can hold: characters its reader refuses, which
+ * encoding/json leaves raw (U+007F, the C1 controls but U+0085, U+FFFE and
+ * U+FFFF), and keys its scanner cannot take as simple keys, which must end
+ * within 1024 characters of their start and on the line they start on (a
+ * raw U+0085 counts as a line break). yaml_emit refuses the same data.
+ */
+
+/* Width of a character go-yaml's reader refuses at s[i], or 0. */
+static size_t refused_at(const unsigned char *s, size_t n, size_t i)
+{
+    unsigned char c = s[i], c1 = at(s, n, i + 1), c2 = at(s, n, i + 2);
+    if (c == 0x7F)
+        return 1;
+    if (c == 0xC2 && c1 >= 0x80 && c1 <= 0x9F && c1 != 0x85)
+        return 2;
+    if (c == 0xEF && c1 == 0xBF && (c2 == 0xBE || c2 == 0xBF))
+        return 3;
+    return 0;
+}
+
+static bool has_refused(const char *str, size_t n)
+{
+    const unsigned char *s = (const unsigned char *)str;
+    for (size_t i = 0; i < n; i++)
+        if (refused_at(s, n, i))
+            return true;
+    return false;
+}
+
+/* Whether <v> may hold something kubectl refuses: a quick look that the
+ * exact check below only has to confirm. A key needs 171 bytes at least to
+ * reach 1023 characters in JSON, where one byte takes six at most. */
+static bool may_be_refused(const json_t *v, int depth)
+{
+    if (depth >= EMIT_MAX_DEPTH)
+        return false; /* emit_value refuses it anyway */
+    if (json_is_string(v))
+        return has_refused(json_string_value(v), json_string_length(v));
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (may_be_refused(json_array_get(v, i), depth + 1))
+                return true;
+        return false;
+    }
+    if (!json_is_object(v))
+        return false;
+    json_t *obj = (json_t *)v;
+    for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
+        const char *k = json_object_iter_key(it);
+        size_t kn = json_object_iter_key_len(it);
+        if (kn >= 171 || memmem(k, kn, "\xC2\x85", 2) || has_refused(k, kn) ||
+            may_be_refused(json_object_iter_value(it), depth + 1))
+            return true;
+    }
+    return false;
+}
+
+/* go-yaml's reader decodes its input 512 bytes at a time and checks each
+ * chunk whole, so a refused character is reported before a bad key that
+ * comes earlier in the same chunk. */
+#define READER_CHUNK 512
+
+/* Runs go-yaml's checks over Go's compact JSON text of <v>. Returns 0, or
+ * -EILSEQ with kubectl's message in <e>, or -ENOMEM. */
+static int check_refused(const json_t *v, struct err *e)
+{
+    struct buf text = BUF_INIT;
+    int rc = json_emit_go(v, 0, &text);
+    if (rc < 0) {
+        buf_fini(&text);
+        return rc == -ENOMEM ? -ENOMEM : 0;
+    }
+    const unsigned char *s = (const unsigned char *)buf_str(&text);
+    size_t n = text.len, refused = SIZE_MAX, bad_key = SIZE_MAX;
+    long line = 0, bad_key_line = 0;
+    for (size_t i = 0; i < n && refused == SIZE_MAX;) {
+        if (refused_at(s, n, i)) {
+            refused = i;
+            break;
+        }
+        if (s[i] != '"') {
+            i++;
+            continue;
+        }
+        /* A string: count its characters (quotes included) and breaks. */
+        size_t chars = 1, j = i + 1;
+        bool broke = false;
+        while (j < n && s[j] != '"') {
+            if (refused_at(s, n, j))
+                break;
+            if (s[j] == 0xC2 && at(s, n, j + 1) == 0x85) {
+                line++;
+                broke = true;
+            }
+            if (s[j] == '\\') { /* an escape: its characters all count */
+                j += 2;
+                chars += 2;
+            } else {
+                j += width(s[j]);
+                chars++;
+            }
+        }
+        if (j < n && s[j] != '"') {
+            refused = j;
+            break;
+        }
+        chars++;
+        j++;
+        if (bad_key == SIZE_MAX && at(s, n, j) == ':' && (broke || chars > 1024)) {
+            bad_key = j;
+            bad_key_line = line;
+        }
+        i = j;
+    }
+    buf_fini(&text);
+    if (refused != SIZE_MAX &&
+        (bad_key == SIZE_MAX || refused / READER_CHUNK <= (bad_key + 1) / READER_CHUNK))
+        return err_set(e, "yaml: control characters are not allowed"), -EILSEQ;
+    if (bad_key == SIZE_MAX)
+        return 0;
+    if (bad_key_line)
+        err_set(e, "yaml: line %ld: did not find expected ',' or '}'", bad_key_line);
+    else
+        err_set(e, "yaml: did not find expected ',' or '}'");
+    return -EILSEQ;
+}
+
+int yaml_emit_err(const json_t *v, struct buf *out, struct err *e)
 {
     struct emitter E;
-    yaml_event_t ev;
-    int rc = -ENOMEM;
+    size_t mark = out->len;
+    int rc;
 
+    if (v && may_be_refused(v, 0) && (rc = check_refused(v, e)) < 0)
+        return rc;
     memset(&E, 0, sizeof E);
     E.out = out;
-    if (!yaml_emitter_initialize(&E.em))
-        return -ENOMEM;
-    yaml_emitter_set_output(&E.em, write_out, &E);
-    /* go-yaml's newEncoder: non-ASCII text is written as is. Width (80) and
-     * indent (2) stay at the defaults both libraries share. */
-    yaml_emitter_set_unicode(&E.em, 1);
-
-    if (!yaml_stream_start_event_initialize(&ev, YAML_UTF8_ENCODING) ||
-        !yaml_emitter_emit(&E.em, &ev))
-        goto out;
-    if (!yaml_document_start_event_initialize(&ev, NULL, NULL, NULL, 1) ||
-        !yaml_emitter_emit(&E.em, &ev))
-        goto out;
-    rc = v ? emit_value(&E, v, 0) : emit_scalar(&E, "null", 4, YAML_PLAIN_SCALAR_STYLE);
-    if (rc < 0)
-        goto out;
-    rc = -ENOMEM;
-    if (!yaml_document_end_event_initialize(&ev, 1) || !yaml_emitter_emit(&E.em, &ev))
-        goto out;
-    /* go-yaml's encoder.finish() clears open_ended before the stream end, so
-     * a trailing "|+" block is not followed by "..." as libyaml would do. */
-    E.em.open_ended = 0;
-    if (!yaml_stream_end_event_initialize(&ev) || !yaml_emitter_emit(&E.em, &ev))
-        goto out;
-    rc = 0;
-out:
-    yaml_emitter_delete(&E.em);
-    if (rc == 0 && E.nomem)
-        rc = -ENOMEM;
+    /* yaml_emitter_emit_stream_start; the document start is implicit and
+     * writes nothing. */
+    E.indent = -1;
+    E.whitespace = true;
+    E.indention = true;
+    rc = v ? emit_value(&E, v, 0) : emit_scalar(&E, "null", 4, S_PLAIN);
+    /* yaml_emitter_emit_document_end (implicit: no "..."); go-yaml's
+     * encoder.finish() keeps the stream end from adding one either. */
+    if (rc == 0) {
+        write_indent(&E);
+        rc = E.rc;
+    }
+    if (rc == 0)
+        return 0;
+    out->len = mark;
+    if (out->p)
+        out->p[mark] = '\0';
+    if (rc == -ELOOP)
+        err_set(e, "yaml: exceeded max depth of %d", EMIT_MAX_DEPTH);
+    else
+        err_set(e, "out of memory");
     return rc;
+}
+
+int yaml_emit(const json_t *v, struct buf *out)
+{
+    return yaml_emit_err(v, out, NULL);
 }

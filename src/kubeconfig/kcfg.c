@@ -556,8 +556,8 @@ int kcfg_parse(struct kcfg *c, const char *data, size_t len, const char *origin,
     }
     const json_t *ext = json_object_get(doc, "extensions");
     if (ext && !json_is_null(ext)) {
-        static const struct kfield f = {"extensions", KF_EXTS, 1, NULL, NULL, NULL};
-        static const struct kfield fields[] = {f, {NULL, 0, 0, NULL, NULL, NULL}};
+        static const struct kfield fields[] = {{"extensions", KF_EXTS, 1, NULL, NULL, NULL},
+                                               {NULL, 0, 0, NULL, NULL, NULL}};
         static const struct kschema top = {"Config", fields};
         json_t *wrap = json_pack("{s:O}", "extensions", ext), *out;
         int r = kschema_decode(&top, wrap, "Config", "", &out, e);
@@ -566,7 +566,7 @@ int kcfg_parse(struct kcfg *c, const char *data, size_t len, const char *origin,
             goto out;
         json_t *list = json_object_get(out, "extensions");
         json_decref(c->extensions);
-        c->extensions = json_incref(list ? list : json_array());
+        c->extensions = list ? json_incref(list) : json_array();
         json_decref(out);
     }
     rc = 0;

@@ -204,6 +204,15 @@ static void floats_print_as_go_v(void **state)
                      strlen(want));
 }
 
+static void floats_next_to_a_power_of_two_print_shortest(void **state)
+{
+    (void)state;
+    /* The nearest 16-digit decimal does not read back; a neighbour does. */
+    const char *doc = "{\"f\":7.120236347223045e-307,\"g\":8.209073602596753e-289}";
+    const char *want = "7.120236347223045e-307 8.209073602596753e-289"; /* kubectl */
+    assert_prints_on(doc, "{.f} {.g}", want, strlen(want));
+}
+
 static void several_results_are_separated_by_one_space(void **state)
 {
     (void)state;
@@ -655,6 +664,20 @@ static void unknown_identifier_is_error(void **state)
     assert_exec_error("{foo}", "unrecognized identifier foo"); /* kubectl */
 }
 
+static void non_latin_letter_starts_an_identifier(void **state)
+{
+    (void)state;
+    /* U+1200 is a letter to Go's unicode.IsLetter */
+    assert_exec_error("{\xe1\x88\x80}", "unrecognized identifier \xe1\x88\x80"); /* kubectl */
+}
+
+static void combining_mark_is_unrecognized(void **state)
+{
+    (void)state;
+    /* U+0345 is a mark, neither letter nor digit */
+    assert_parse_error("{\xcd\x85}", "unrecognized character in action: U+0345 '\xcd\x85'"); /* kubectl */
+}
+
 static void failed_run_leaves_output_untouched(void **state)
 {
     (void)state;
@@ -903,6 +926,7 @@ int main(void)
         cmocka_unit_test(empty_array_and_map_print_as_json),
         cmocka_unit_test(numbers_and_bools_print_plain),
         cmocka_unit_test(floats_print_as_go_v),
+        cmocka_unit_test(floats_next_to_a_power_of_two_print_shortest),
         cmocka_unit_test(several_results_are_separated_by_one_space),
         cmocka_unit_test(separate_actions_are_not_separated),
         cmocka_unit_test(mixed_results_print_each_by_its_kind),
@@ -971,6 +995,8 @@ int main(void)
         cmocka_unit_test(missing_key_is_error_when_strict),
         cmocka_unit_test(missing_parent_reports_first_missing_key),
         cmocka_unit_test(unknown_identifier_is_error),
+        cmocka_unit_test(non_latin_letter_starts_an_identifier),
+        cmocka_unit_test(combining_mark_is_unrecognized),
         cmocka_unit_test(failed_run_leaves_output_untouched),
         cmocka_unit_test(unclosed_action),
         cmocka_unit_test(unrecognized_character),
