@@ -26,11 +26,17 @@ FUZZ_SRCS := $(sort $(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_BINS := $(FUZZ_SRCS:tests/fuzz/%.c=build/fuzz/%)
 FUZZ_SECONDS ?= 20
 
-.PHONY: all run test check asan ubsan fuzz bench format lint clean setup units
+.PHONY: FORCE all run test check asan ubsan fuzz bench format lint clean setup units
 
 all: $(BUILD)/ferry
 
-$(BUILD)/%.o: %.c
+# Objects are rebuilt when the compiler or flags change (sanitizer builds).
+FLAGS_STAMP := $(BUILD)/flags.txt
+$(FLAGS_STAMP): FORCE
+	@mkdir -p $(@D)
+	@echo '$(CC) $(ALL_CFLAGS) $(LDFLAGS)' | cmp -s - $@ || echo '$(CC) $(ALL_CFLAGS) $(LDFLAGS)' > $@
+
+$(BUILD)/%.o: %.c $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -c $< -o $@
 
@@ -41,7 +47,7 @@ $(LIB): $(LIB_OBJS)
 $(BUILD)/ferry: $(BUILD)/$(MAIN_SRC:.c=.o) $(LIB)
 	$(CC) $(LDFLAGS) -o $@ $^ $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIB)
+$(BUILD)/tests/%: tests/unit/%.c $(LIB) $(FLAGS_STAMP)
 	@mkdir -p $(@D)
 	$(CC) $(ALL_CFLAGS) -Itests -o $@ $< $(LIB) $(LDFLAGS) $(LIBS) -lcmocka
 
@@ -64,7 +70,7 @@ check: test
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS='-O1 -g' \
-		SANFLAGS='-fsanitize=address -fno-omit-frame-pointer' test
+		SANFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer' test
 
 ubsan:
 	@$(MAKE) --no-print-directory BUILD=build/ubsan CFLAGS='-O1 -g' \

@@ -31,6 +31,12 @@ static void go_list(const struct cli_ctx *c, struct buf *b)
 }
 
 /* kubectl prints the command's help, then the error. */
+static void put(const struct buf *b)
+{
+    if (b->len)
+        fwrite(b->p, 1, b->len, stdout);
+}
+
 static int help_error(const struct cli_ctx *c, const char *fmt)
 {
     struct buf b = BUF_INIT;
@@ -111,7 +117,7 @@ static int run_view(struct cli_ctx *c)
         rc = output_print(format, v1, cli_bool(c, "allow-missing-template-keys"), &out, &e);
     json_decref(v1);
     if (rc == 0)
-        fwrite(out.p, 1, out.len, stdout);
+        put(&out);
 out:
     buf_fini(&out);
     kcfg_fini(&cfg);
@@ -322,7 +328,7 @@ static int run_get_contexts(struct cli_ctx *c)
         table_end_row(t);
     }
     table_render(t, &out);
-    fwrite(out.p, 1, out.len, stdout);
+    put(&out);
     fflush(stdout);
     if (nerr == 1)
         fprintf(stderr, "error: %s", buf_str(&errs));
