@@ -70,7 +70,7 @@ check: test
 
 asan:
 	@$(MAKE) --no-print-directory BUILD=build/asan CFLAGS='-O1 -g' \
-		SANFLAGS='-fsanitize=address,undefined -fno-omit-frame-pointer' test
+		SANFLAGS='-fsanitize=address,undefined -fno-sanitize-recover=undefined -fno-omit-frame-pointer' test
 
 ubsan:
 	@$(MAKE) --no-print-directory BUILD=build/ubsan CFLAGS='-O1 -g' \
