@@ -8,10 +8,10 @@ PKGS := jansson yaml-0.1
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
-ALL_CFLAGS := -std=c11 -D_GNU_SOURCE $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc \
+ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc \
 	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) -MMD -MP
 LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
-LDFLAGS += $(SANFLAGS)
+LDFLAGS += $(SANFLAGS) -pthread
 
 MAIN_SRC := src/cmd/main.c
 SRCS := $(sort $(shell find src -name '*.c'))
