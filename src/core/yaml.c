@@ -10,9 +10,10 @@
  * it says which, so the two can be read side by side.
  *
  * kubectl writes YAML with JSONToYAML: the JSON text is decoded by go-yaml
- * again and marshalled by go-yaml's encoder, whose emitter is a port of
- * libyaml's. yaml_emit() therefore drives libyaml's own emitter with the
- * scalar styles and the key order that go-yaml's encoder picks.
+ * again and marshalled by go-yaml's encoder and emitter. yaml_emit() picks
+ * the scalar styles and the key order as that encoder does, checks for what
+ * go-yaml would refuse in the JSON text, and writes through a port of
+ * go-yaml's emitter (which differs from libyaml's where it shows).
  *
  * Number parsing and formatting use strtod/snprintf, so the process must keep
  * the "C" LC_NUMERIC locale (ferry never calls setlocale). */
