@@ -111,17 +111,24 @@ static int run_view(struct cli_ctx *c)
         kcfg_redact(&cfg);
     }
     json_t *v1 = kcfg_to_v1(&cfg);
+    struct buf msg = BUF_INIT;
     if (!strcmp(format, "name"))
         rc = buf_adds(&out, "config/<unknown>\n");
     else
-        rc = output_print(format, v1, cli_bool(c, "allow-missing-template-keys"), &out, &e);
+        rc = output_print(format, v1, cli_bool(c, "allow-missing-template-keys"), &out, &msg);
     json_decref(v1);
     if (rc == 0)
         put(&out);
+    else
+        output_fail(&msg);
+    buf_fini(&msg);
+    buf_fini(&out);
+    kcfg_fini(&cfg);
+    return rc < 0 ? 1 : 0;
 out:
     buf_fini(&out);
     kcfg_fini(&cfg);
-    return rc < 0 ? cli_fail("%s", e.msg) : 0;
+    return cli_fail("%s", e.msg);
 }
 
 /* ---- set-cluster, set-credentials, set-context ---- */

@@ -1,5 +1,6 @@
 #include "core/output.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -22,37 +23,32 @@ static char *template_of(const char *spec)
     return strdup(spec);
 }
 
+static int fail(struct buf *msg, const char *text)
+{
+    buf_adds(msg, text);
+    return -1;
+}
+
 static int print_jsonpath(const char *spec, const json_t *obj, int allow_missing, struct buf *out,
-                          struct err *e)
+                          struct buf *msg)
 {
     char *tmpl = template_of(spec);
     if (!tmpl)
-        return err_set(e, "out of memory");
+        return fail(msg, "out of memory");
     if (!*tmpl) {
         free(tmpl);
-        return err_set(e, "template format specified but no template given");
+        return fail(msg, "template format specified but no template given");
     }
-    struct err pe;
-    struct jsonpath *jp = jsonpath_parse(tmpl, &pe);
-    if (!jp) {
-        err_set(e, "error parsing jsonpath %s, %s", tmpl, pe.msg);
-        free(tmpl);
-        return -1;
-    }
-    int rc = jsonpath_exec(jp, obj, allow_missing, out, &pe);
+    struct err e;
+    int rc = -1;
+    struct jsonpath *jp = jsonpath_parse(tmpl, &e);
+    if (!jp)
+        jsonpath_parse_error_text(tmpl, e.msg, msg);
+    else if ((rc = jsonpath_exec(jp, obj, allow_missing, out, &e)) < 0)
+        jsonpath_exec_error_text(tmpl, e.msg, obj, msg);
     jsonpath_free(jp);
-    if (rc < 0) {
-        /* kubectl follows the reason with the template and the data. */
-        char *data = json_dumps(obj, JSON_COMPACT);
-        err_set(e,
-                "error executing jsonpath \"%s\": Error executing template: %s. Printing more "
-                "information for debugging the template:\n\ttemplate was:\n\t\t%s\n\tobject "
-                "given to jsonpath engine was:\n\t\t%s\n",
-                tmpl, pe.msg, tmpl, data ? data : "");
-        free(data);
-    }
     free(tmpl);
-    return rc;
+    return rc < 0 ? -1 : 0;
 }
 
 int output_known(const char *format)
@@ -61,21 +57,31 @@ int output_known(const char *format)
 }
 
 int output_print(const char *format, const json_t *obj, int allow_missing, struct buf *out,
-                 struct err *e)
+                 struct buf *msg)
 {
-    if (!strcmp(format, "yaml"))
-        return yaml_emit(obj, out) < 0 ? err_set(e, "out of memory") : 0;
+    if (!strcmp(format, "yaml")) {
+        struct err e;
+        return yaml_emit_err(obj, out, &e) < 0 ? fail(msg, e.msg) : 0;
+    }
     if (!strcmp(format, "json")) {
         if (json_emit_go(obj, 4, out) < 0 || buf_addc(out, '\n') < 0)
-            return err_set(e, "out of memory");
+            return fail(msg, "out of memory");
         return 0;
     }
     if (!strncmp(format, "jsonpath=", 9))
-        return print_jsonpath(format + 9, obj, allow_missing, out, e);
+        return print_jsonpath(format + 9, obj, allow_missing, out, msg);
     if (!strcmp(format, "jsonpath"))
-        return err_set(e, "template format specified but no template given");
-    return err_set(e,
-                   "unable to match a printer suitable for the output format \"%s\", allowed "
-                   "formats are: " ALLOWED_FORMATS,
-                   format);
+        return fail(msg, "template format specified but no template given");
+    buf_addf(msg,
+             "unable to match a printer suitable for the output format \"%s\", allowed formats "
+             "are: " ALLOWED_FORMATS,
+             format);
+    return -1;
+}
+
+int output_fail(const struct buf *msg)
+{
+    fprintf(stderr, "error: %s%s", msg->len ? msg->p : "",
+            msg->len && msg->p[msg->len - 1] == '\n' ? "" : "\n");
+    return 1;
 }

@@ -11,9 +11,15 @@
 
 /* Appends <obj> printed in <format> to <out>. allow_missing: JSONPath keys
  * that do not exist print nothing instead of failing. Returns 0, or -1 with
- * kubectl's message in <e> (unknown format, bad template, ...). */
+ * kubectl's message appended to <msg> (unknown format, bad template, ...;
+ * what follows "error: ", possibly several lines, as kubectl prints the
+ * template and the object after a JSONPath failure). */
 int output_print(const char *format, const json_t *obj, int allow_missing, struct buf *out,
-                 struct err *e);
+                 struct buf *msg);
+
+/* Prints "error: <msg>" to stderr, with a final newline unless <msg> has
+ * one, and returns 1 (the exit status). */
+int output_fail(const struct buf *msg);
 
 /* Whether <format> is one output_print knows. */
 int output_known(const char *format);

@@ -765,10 +765,12 @@ int kcfg_write_file(const struct kcfg *c, const char *path, struct err *e)
     json_t *v1 = kcfg_to_v1(c);
     struct buf out = BUF_INIT;
     int rc = -1;
-    if (!v1 || yaml_emit(v1, &out) < 0) {
+    if (!v1) {
         err_set(e, "out of memory");
         goto out;
     }
+    if (yaml_emit_err(v1, &out, e) < 0)
+        goto out;
     if (file_write_atomic(path, out.p, out.len, 0600, e) < 0)
         goto out;
     rc = 0;
