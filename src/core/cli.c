@@ -81,15 +81,22 @@ static struct found lookup(const struct cli_ctx *c, const char *name, size_t len
 static int flag_error(const struct cli_ctx *c, const char *fmt, ...)
     __attribute__((format(printf, 2, 3)));
 
+/* "error: <msg>" and a hint line naming the command's help. */
+static int usage_fail(const struct cli_ctx *c, const char *hint, const char *fmt, va_list ap)
+{
+    fputs("error: ", stderr);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\nSee '%s %s\n", c->path, hint);
+    return 1;
+}
+
 static int flag_error(const struct cli_ctx *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("error: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    int rc = usage_fail(c, "--help' for usage.", fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nSee '%s --help' for usage.\n", c->path);
-    return 1;
+    return rc;
 }
 
 /* "-o, --output" or "--minify", as pflag names a flag in its errors. */
@@ -448,9 +455,7 @@ int cli_usage_error(const struct cli_ctx *c, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    fputs("error: ", stderr);
-    vfprintf(stderr, fmt, ap);
+    int rc = usage_fail(c, "-h' for help and examples", fmt, ap);
     va_end(ap);
-    fprintf(stderr, "\nSee '%s -h' for help and examples\n", c->path);
-    return 1;
+    return rc;
 }
