@@ -55,6 +55,10 @@ static bool utf8_valid(const char *s, size_t n)
 {
     const unsigned char *p = (const unsigned char *)s;
     for (size_t i = 0; i < n;) {
+        if (p[i] < 0x80) {
+            i++;
+            continue;
+        }
         uint32_t r;
         size_t w = json_rune_decode(p + i, n - i, &r);
         if (r == 0xFFFD && w == 1)
@@ -1633,6 +1637,25 @@ static void increase_indent(struct emitter *E, bool flow, bool indentless)
         E->indent += EMIT_BEST_INDENT;
 }
 
+/* A printable ASCII byte other than a space that means nothing to the
+ * analysis below when it is not the first: most of any scalar. */
+static bool is_inert(unsigned char c)
+{
+    switch (c) {
+    case ',':
+    case '?':
+    case '[':
+    case ']':
+    case '{':
+    case '}':
+    case ':':
+    case '#':
+        return false;
+    default:
+        return c > ' ' && c < 0x7F;
+    }
+}
+
 static void analyze_scalar(const char *str, size_t n, struct scalar *a)
 {
     const unsigned char *s = (const unsigned char *)str;
@@ -1657,6 +1680,13 @@ static void analyze_scalar(const char *str, size_t n, struct scalar *a)
         flow_ind = true;
     }
     for (size_t i = 0, w; i < n; i += w) {
+        if (i > 0 && is_inert(s[i])) {
+            /* a run of them: neither space, break nor indicator */
+            for (w = 1; i + w < n && is_inert(s[i + w]); w++)
+                ;
+            prev_space = prev_break = preceded_by_ws = false;
+            continue;
+        }
         w = width(s[i]);
         bool followed_by_ws = i + w >= n || at(s, n, i + w) == ' ' || at(s, n, i + w) == '\t';
         if (i == 0) {
@@ -1768,7 +1798,18 @@ static void write_plain_or_single(struct emitter *E, const unsigned char *s, siz
                 write_indent(E);
             if (quoted && s[i] == '\'')
                 put(E, '\'');
-            write_char(E, s, n, &i);
+            if (s[i] < 0x80) {
+                /* this character and the plain ASCII ones after it */
+                size_t j = i + 1;
+                while (j < n && s[j] > ' ' && s[j] < 0x7F && s[j] != '\'')
+                    j++;
+                if (E->rc == 0 && buf_add(E->out, s + i, j - i) < 0)
+                    E->rc = -ENOMEM;
+                E->column += (int)(j - i);
+                i = j;
+            } else {
+                write_char(E, s, n, &i);
+            }
             E->indention = false;
             spaces = false;
             breaks = false;
@@ -2053,6 +2094,15 @@ static int emit_value(struct emitter *E, const json_t *v, int depth);
  * breaks go, one break becomes a space, n breaks become n-1 newlines.
  * Returns <s> itself when nothing changes, else a new string to free
  * (length in *outlen), or NULL when out of memory. */
+/* Whether <s> holds U+0085 (NEL), found with memchr: it is rare. */
+static bool has_nel(const char *s, size_t n)
+{
+    for (const char *p = s; (p = memchr(p, 0xC2, n - (size_t)(p - s))) != NULL; p++)
+        if ((size_t)(p - s) + 1 < n && (unsigned char)p[1] == 0x85)
+            return true;
+    return false;
+}
+
 static char *json_round_trip(const char *s, size_t n, size_t *outlen)
 {
     char *t = NULL;
@@ -2064,7 +2114,7 @@ static char *json_round_trip(const char *s, size_t n, size_t *outlen)
         s = t;
         n = *outlen;
     }
-    if (!memmem(s, n, "\xC2\x85", 2))
+    if (!has_nel(s, n))
         return t ? t : (char *)s;
 
     char *o = malloc(n + 1);
@@ -2273,7 +2323,7 @@ static bool has_refused(const char *str, size_t n)
 {
     const unsigned char *s = (const unsigned char *)str;
     for (size_t i = 0; i < n; i++)
-        if (refused_at(s, n, i))
+        if ((s[i] == 0x7F || s[i] == 0xC2 || s[i] == 0xEF) && refused_at(s, n, i))
             return true;
     return false;
 }
@@ -2299,7 +2349,7 @@ static bool may_be_refused(const json_t *v, int depth)
     for (void *it = json_object_iter(obj); it; it = json_object_iter_next(obj, it)) {
         const char *k = json_object_iter_key(it);
         size_t kn = json_object_iter_key_len(it);
-        if (kn >= 171 || memmem(k, kn, "\xC2\x85", 2) || has_refused(k, kn) ||
+        if (kn >= 171 || has_nel(k, kn) || has_refused(k, kn) ||
             may_be_refused(json_object_iter_value(it), depth + 1))
             return true;
     }
