@@ -77,10 +77,21 @@ ubsan:
 		SANFLAGS='-fsanitize=undefined -fno-sanitize-recover=all' test
 
 # libFuzzer targets, built with clang; each runs FUZZ_SECONDS on its seed corpus.
-build/fuzz/%: tests/fuzz/%.c $(LIB_SRCS)
+# The library is compiled once with clang's fuzzer instrumentation, then
+# each target links against it.
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Isrc $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+FUZZ_OBJS := $(LIB_SRCS:%.c=build/fuzz/obj/%.o)
+
+build/fuzz/obj/%.o: %.c
 	@mkdir -p $(@D)
-	clang -std=c11 -D_GNU_SOURCE -g -O1 -fsanitize=fuzzer,address,undefined -Isrc \
-		$(shell $(PKG_CONFIG) --cflags $(PKGS)) -o $@ $< $(LIB_SRCS) $(LIBS)
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link,address,undefined -MMD -MP -c $< -o $@
+
+build/fuzz/libferry.a: $(FUZZ_OBJS)
+	@rm -f $@
+	ar rcs $@ $^
+
+build/fuzz/%: tests/fuzz/%.c build/fuzz/libferry.a
+	clang $(FUZZ_CFLAGS) -fsanitize=fuzzer,address,undefined -o $@ $< build/fuzz/libferry.a $(LIBS)
 
 fuzz: setup $(FUZZ_BINS)
 	@for f in $(FUZZ_BINS); do \
