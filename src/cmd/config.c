@@ -94,7 +94,6 @@ static int run_view(struct cli_ctx *c)
     kcfg_paths_fini(&p);
     if (rc < 0)
         return cli_fail("%s", e.msg);
-    rc = -1;
     if (cli_bool(c, "minify")) {
         const char *ctx = cli_str(c, "context");
         if (*ctx) {

@@ -441,7 +441,7 @@ static int64_t parse_time(const char *s)
     }
     if (*p)
         return INT64_MIN;
-    return days_from_civil(y, mo, d) * 86400 + h * 3600 + mi * 60 + se - off;
+    return days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se - off;
 }
 
 /* ---- phase one: reading objects -------------------------------------------- */
