@@ -4,7 +4,7 @@
 BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := jansson yaml-0.1
+PKGS := jansson yaml-0.1 libcurl
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
@@ -104,6 +104,7 @@ fuzz: setup $(FUZZ_BINS)
 
 bench: setup all
 	@bench/config.sh $(BUILD)/ferry
+	@bench/list.sh $(BUILD)/ferry
 
 format:
 	clang-format -i $(shell find src tests -name '*.[ch]')

@@ -4,6 +4,11 @@
 
 #include "core/cli.h"
 
-extern const struct cli_cmd cmd_config, cmd_ctx, cmd_ns;
+extern const struct cli_cmd cmd_api_resources, cmd_config, cmd_ctx, cmd_get, cmd_ns;
+
+struct kube_overrides;
+/* The connection flags (--kubeconfig, --context, --server, --token, ...)
+ * as kube_overrides; strings point into the context (src/cmd/get.c). */
+void cmd_kube_overrides(const struct cli_ctx *c, struct kube_overrides *o);
 
 #endif

@@ -6,6 +6,7 @@
 
 #include "cmd/cmds.h"
 #include "core/cli.h"
+#include "kube/commands.h"
 #include "kubeconfig/kcfg.h"
 #include "kubeconfig/ops.h"
 #include "kubeconfig/state.h"
@@ -107,7 +108,9 @@ static int run_ns(struct cli_ctx *c)
         goto out;
     }
     if (c->argc == 0) {
-        printf("%s\n", cur && *cur ? cur : "default");
+        struct kube_overrides o;
+        cmd_kube_overrides(c, &o);
+        rc = kube_cmd_namespaces(&o, isatty(STDOUT_FILENO));
         goto out;
     }
     char *target = NULL, *name = NULL;
@@ -151,10 +154,12 @@ const struct cli_cmd cmd_ctx = {
 
 const struct cli_cmd cmd_ns = {
     "ns",
-    "Show or set the current context's namespace ('-' for the previous one)",
+    "List the cluster's namespaces or switch to one ('-' for the previous one)",
     "[NAME | -]",
-    "With no argument, prints the current context's namespace. With NAME, makes it the\n"
-    "namespace of the current context; with '-', goes back to the previous one.",
+    "With no argument, lists the namespaces of the current context's cluster, the current one\n"
+    "marked with '*' (if the cluster cannot be reached: the current namespace alone, a warning,\n"
+    "exit status 1). With NAME, makes it the namespace of the current context; with '-', goes\n"
+    "back to the previous one.",
     "  ferry ns\n  ferry ns kube-system\n  ferry ns -",
     NULL,
     NULL,

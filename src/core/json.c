@@ -558,3 +558,80 @@ int json_emit_go(const json_t *v, int indent, struct buf *out)
         return buf_adds(out, "null");
     return emit(v, indent < 0 ? 0 : indent, 0, out);
 }
+
+struct kv {
+    const char *key;
+    size_t len;
+    json_t *val;
+};
+
+static int kv_cmp(const void *a, const void *b)
+{
+    const struct kv *x = a, *y = b;
+    size_t n = x->len < y->len ? x->len : y->len;
+    int c = memcmp(x->key, y->key, n);
+    if (c)
+        return c;
+    return x->len < y->len ? -1 : x->len > y->len;
+}
+
+int json_sort_keys(json_t *v)
+{
+    if (json_is_array(v)) {
+        for (size_t i = 0; i < json_array_size(v); i++)
+            if (json_sort_keys(json_array_get(v, i)) < 0)
+                return -ENOMEM;
+        return 0;
+    }
+    if (!json_is_object(v))
+        return 0;
+    size_t n = json_object_size(v);
+    if (n == 0)
+        return 0;
+    struct kv stack[32];
+    struct kv *kv = n <= 32 ? stack : malloc(n * sizeof *kv);
+    if (!kv)
+        return -ENOMEM;
+    size_t i = 0, sorted = 1;
+    void *it;
+    for (it = json_object_iter(v); it && i < n; it = json_object_iter_next(v, it), i++) {
+        kv[i].key = json_object_iter_key(it);
+        kv[i].len = json_object_iter_key_len(it);
+        kv[i].val = json_object_iter_value(it);
+        if (i && sorted && kv_cmp(&kv[i - 1], &kv[i]) > 0)
+            sorted = 0;
+    }
+    int rc = 0;
+    for (size_t k = 0; k < n; k++)
+        if (json_sort_keys(kv[k].val) < 0)
+            rc = -ENOMEM;
+    if (!sorted && rc == 0) {
+        /* The keys belong to <v>: copy them before clearing it. */
+        size_t total = 0;
+        for (size_t k = 0; k < n; k++)
+            total += kv[k].len + 1;
+        char *keys = malloc(total);
+        if (!keys) {
+            rc = -ENOMEM;
+            goto out;
+        }
+        char *w = keys;
+        for (size_t k = 0; k < n; k++) {
+            memcpy(w, kv[k].key, kv[k].len);
+            w[kv[k].len] = '\0';
+            kv[k].key = w;
+            w += kv[k].len + 1;
+            json_incref(kv[k].val);
+        }
+        qsort(kv, n, sizeof *kv, kv_cmp);
+        json_object_clear(v);
+        for (size_t k = 0; k < n; k++)
+            if (json_object_setn_new_nocheck(v, kv[k].key, kv[k].len, kv[k].val) < 0)
+                rc = -ENOMEM;
+        free(keys);
+    }
+out:
+    if (kv != stack)
+        free(kv);
+    return rc;
+}

@@ -18,6 +18,12 @@
  * Returns 0, or -ENOMEM. */
 int json_emit_go(const json_t *v, int indent, struct buf *out);
 
+/* Reorders the keys of every object in <v>, recursively, as Go sorts the
+ * keys of a map[string]interface{} (byte order): what kubectl prints for
+ * objects it decoded into unstructured maps. Returns 0, or -ENOMEM with <v>
+ * partly reordered but holding the same members. */
+int json_sort_keys(json_t *v);
+
 /* ---- Go's text primitives, for the other Go-compatible printers ---- */
 
 /* Bytes json_float_g and json_float_text write at most, NUL included. */

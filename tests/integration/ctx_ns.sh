@@ -5,6 +5,9 @@
 # (`config use-context`, `config set-context --current --namespace`), so those
 # checks run the real kubectl on a copy (KUBECTL; skipped when there is none).
 #
+# `ferry ns` without arguments lists the namespaces of the cluster: those
+# checks use tests/support/fake-apiserver on 127.0.0.1.
+#
 # Environment: FERRY (the binary), KUBECTL (optional).
 set -u
 
@@ -228,6 +231,36 @@ expect "ns NAME with a KUBECONFIG list" 0 'Context "ctx-b" modified.'
 same_as_kubectl "ctx + ns on a KUBECONFIG list write the files kubectl writes" \
     merge-a.yaml merge-b.yaml -- config use-context ctx-b -- \
     config set-context --current --namespace=from-ferry
+
+# --- ferry ns (no argument): the cluster's namespaces --------------------------------
+# Listed from the cluster (tests/support/fake-apiserver), sorted, the current
+# one marked like ctx marks the current context.
+PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
+fresh
+( exec "$PY" "$HERE/../support/fake-apiserver" --write-kubeconfig "$W/fake.kc" \
+    >"$TMP/fake.out" 2>"$TMP/fake.err" ) &
+fake_pid=$!
+trap 'kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null; rm -rf "$TMP"' EXIT
+for i in $(seq 200); do grep -q '^ready ' "$TMP/fake.out" 2>/dev/null && break; sleep 0.05; done
+export KUBECONFIG=$W/fake.kc
+fr ns
+expect "ns lists the cluster's namespaces, the current one marked" 0 \
+    "$(printf '* default\n  kube-node-lease\n  kube-public\n  kube-system')"
+fr ns kube-system
+fr ns
+expect "ns after ns NAME marks the new namespace" 0 \
+    "$(printf '  default\n  kube-node-lease\n  kube-public\n* kube-system')"
+fr ns not-in-cluster
+fr ns
+expect "ns shows a current namespace the cluster does not have, marked, in its place" 0 \
+    "$(printf '  default\n  kube-node-lease\n  kube-public\n  kube-system\n* not-in-cluster')"
+kill "$fake_pid" 2>/dev/null; wait "$fake_pid" 2>/dev/null
+fr ns
+[ "$RC" = 1 ] && [ "$OUT" = "* not-in-cluster" ] &&
+    printf '%s' "$ERR" | grep -q '^warning: showing the current namespace only; cannot list the cluster.s: The connection to the server 127.0.0.1:[0-9]* was refused' &&
+    ok "ns with the cluster unreachable: the current namespace, a warning, exit 1" ||
+    not_ok "ns with the cluster unreachable: the current namespace, a warning, exit 1" \
+        "exit $RC" "stdout: $OUT" "stderr: $ERR"
 
 echo "1..$n"
 [ "$failed" -eq 0 ]

@@ -61,6 +61,9 @@ class Faults:
         "watch_drop_mode": "abrupt",  # "abrupt": close the socket; "clean": end the stream
         "hang_match": None,      # regex: matching requests are never answered
         "seed": None,
+        "error_reason": None,    # with error_message: a Status with this reason and message
+        "error_message": None,   # (e.g. 403 Forbidden as RBAC words it)
+        "error_text": None,      # a text/plain body instead of a Status (a proxy's answer)
     }
 
     def __init__(self, **kw):
@@ -116,6 +119,12 @@ class Faults:
             self.injected += 1
         code = int(c["error_code"])
         ra = int(c["retry_after"])
+        if c["error_text"] is not None:
+            e = APIError(code, None, c["error_text"])
+            e.text = c["error_text"]
+            return e
+        if c["error_message"] is not None:
+            return APIError(code, c["error_reason"] or "", c["error_message"])
         if code == 429:
             return errors.too_many_requests(ra)
         if code == 503:
@@ -285,6 +294,8 @@ class Handler(BaseHTTPRequestHandler):
         self._send(code, encode(obj) + b"\n", JSON, headers)
 
     def _send_error(self, e):
+        if getattr(e, "text", None) is not None:
+            return self._send(e.code, e.text.encode(), "text/plain; charset=utf-8", e.headers)
         self._send_obj(e.code, e.body(), e.headers)
 
     def _send_text(self, code, text):
