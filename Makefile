@@ -4,13 +4,16 @@
 BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := jansson yaml-0.1 libcurl
+PKGS := jansson yaml-0.1
+# Headers only: libcurl is loaded at run time by the first API client
+# (src/kube/curl_load.c), so commands that never talk to a cluster start fast.
+DLPKGS := libcurl
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
 ALL_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread $(WARN) $(CFLAGS) $(SANFLAGS) -Isrc \
-	$(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null) -MMD -MP
-LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null)
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) $(DLPKGS) 2>/dev/null) -MMD -MP
+LIBS := $(shell $(PKG_CONFIG) --libs $(PKGS) 2>/dev/null) -ldl
 LDFLAGS += $(SANFLAGS) -pthread
 
 MAIN_SRC := src/cmd/main.c
@@ -79,7 +82,8 @@ ubsan:
 # libFuzzer targets, built with clang; each runs FUZZ_SECONDS on its seed corpus.
 # The library is compiled once with clang's fuzzer instrumentation, then
 # each target links against it.
-FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Isrc $(shell $(PKG_CONFIG) --cflags $(PKGS) 2>/dev/null)
+FUZZ_CFLAGS := -std=c11 -D_GNU_SOURCE -pthread -g -O1 -Isrc \
+	$(shell $(PKG_CONFIG) --cflags $(PKGS) $(DLPKGS) 2>/dev/null)
 FUZZ_OBJS := $(LIB_SRCS:%.c=build/fuzz/obj/%.o)
 
 build/fuzz/obj/%.o: %.c
@@ -113,7 +117,7 @@ lint:
 	cppcheck --quiet --error-exitcode=1 --enable=warning,performance,portability \
 		--inline-suppr -Isrc --std=c11 src
 	clang-tidy --quiet $(SRCS) -- -std=c11 -D_GNU_SOURCE -Isrc \
-		$(shell $(PKG_CONFIG) --cflags $(PKGS))
+		$(shell $(PKG_CONFIG) --cflags $(PKGS) $(DLPKGS))
 
 clean:
 	rm -rf build

@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "kube/curl_load.h"
 #include "kube/discovery.h"
 #include "kube/exec.h"
 
@@ -50,14 +51,6 @@ struct kube_client {
     struct kube_stats stats;
     struct kube_discovery *disco;
 };
-
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static int curl_init_rc;
-
-static void curl_init_once(void)
-{
-    curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
-}
 
 void kube_client_opts_default(struct kube_client_opts *o)
 {
@@ -150,7 +143,7 @@ static int setup_server_name(struct kube_client *c, struct err *e)
     buf_addf(&b, "%s:%s:%s:%s", c->cfg.tls_server_name, port ? port : "443", host,
              port ? port : "443");
     char *ct = buf_take(&b);
-    c->connect_to = curl_slist_append(NULL, ct);
+    c->connect_to = curl_fn.slist_append(NULL, ct);
     free(ct);
     buf_addf(&b, "Host: %s", c->cfg.host);
     c->host_header = buf_take(&b);
@@ -163,7 +156,6 @@ static int setup_server_name(struct kube_client *c, struct err *e)
 struct kube_client *kube_client_new(struct kube_restcfg *cfg, const struct kube_client_opts *opts,
                                     struct err *e)
 {
-    pthread_once(&curl_once, curl_init_once);
     struct kube_client *c = calloc(1, sizeof *c);
     if (!c) {
         kube_restcfg_fini(cfg);
@@ -184,10 +176,8 @@ struct kube_client *kube_client_new(struct kube_restcfg *cfg, const struct kube_
     c->tokens = c->opts.burst;
     clock_gettime(CLOCK_MONOTONIC, &c->last_fill);
     c->rnd = (unsigned)time(NULL) ^ (unsigned)getpid() ^ (unsigned)(uintptr_t)c;
-    if (curl_init_rc < 0) {
-        err_set(e, "libcurl initialisation failed");
+    if (curl_load(e) < 0)
         goto fail;
-    }
     const char *u = c->cfg.server;
     if (strncmp(u, "https://", 8) && strncmp(u, "http://", 7)) {
         const char *sep = strstr(u, "://");
@@ -197,17 +187,17 @@ struct kube_client *kube_client_new(struct kube_restcfg *cfg, const struct kube_
     }
     if (setup_server_name(c, e) < 0)
         goto fail;
-    c->share = curl_share_init();
+    c->share = curl_fn.share_init();
     if (!c->share) {
         err_set(e, "out of memory");
         goto fail;
     }
-    curl_share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
-    curl_share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
-    curl_share_setopt(c->share, CURLSHOPT_USERDATA, c);
-    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
-    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
-    curl_share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_fn.share_setopt(c->share, CURLSHOPT_LOCKFUNC, share_lock);
+    curl_fn.share_setopt(c->share, CURLSHOPT_UNLOCKFUNC, share_unlock);
+    curl_fn.share_setopt(c->share, CURLSHOPT_USERDATA, c);
+    curl_fn.share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_fn.share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl_fn.share_setopt(c->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     return c;
 fail:
     kube_client_free(c);
@@ -219,9 +209,9 @@ void kube_client_free(struct kube_client *c)
     if (!c)
         return;
     for (int i = 0; i < c->npool; i++)
-        curl_easy_cleanup(c->pool[i]);
+        curl_fn.easy_cleanup(c->pool[i]);
     if (c->share)
-        curl_share_cleanup(c->share);
+        curl_fn.share_cleanup(c->share);
     for (int i = 0; i < CURL_LOCK_DATA_LAST; i++)
         pthread_mutex_destroy(&c->share_locks[i]);
     pthread_mutex_destroy(&c->lock);
@@ -233,7 +223,7 @@ void kube_client_free(struct kube_client *c)
     free(c->file_token);
     free(c->base_url);
     free(c->host_header);
-    curl_slist_free_all(c->connect_to);
+    curl_fn.slist_free_all(c->connect_to);
     kube_restcfg_fini(&c->cfg);
     free(c);
 }
@@ -265,10 +255,10 @@ static CURL *handle_get(struct kube_client *c)
         h = c->pool[--c->npool];
     pthread_mutex_unlock(&c->lock);
     if (h) {
-        curl_easy_reset(h);
+        curl_fn.easy_reset(h);
         return h;
     }
-    return curl_easy_init();
+    return curl_fn.easy_init();
 }
 
 static void handle_put(struct kube_client *c, CURL *h)
@@ -280,7 +270,7 @@ static void handle_put(struct kube_client *c, CURL *h)
     }
     pthread_mutex_unlock(&c->lock);
     if (h)
-        curl_easy_cleanup(h);
+        curl_fn.easy_cleanup(h);
 }
 
 /* ---- rate limit ---- */
@@ -522,7 +512,7 @@ static size_t on_write(char *p, size_t sz, size_t nm, void *ud)
     struct xfer *x = ud;
     size_t n = sz * nm;
     if (!x->code)
-        curl_easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->code);
+        curl_fn.easy_getinfo(x->h, CURLINFO_RESPONSE_CODE, &x->code);
     if (x->code >= 200 && x->code < 300 && x->r->on_data) {
         x->streamed = 1;
         if (x->r->on_data(x->r->arg, p, n) < 0) {
@@ -723,7 +713,7 @@ static void conn_error(struct kube_client *c, struct xfer *x, CURLcode cc, const
 {
     const char *host = c->cfg.host;
     long oserr = 0;
-    curl_easy_getinfo(x->h, CURLINFO_OS_ERRNO, &oserr);
+    curl_fn.easy_getinfo(x->h, CURLINFO_OS_ERRNO, &oserr);
     switch (cc) {
     case CURLE_COULDNT_CONNECT:
         if (oserr == ECONNREFUSED || strstr(errbuf, "refused")) {
@@ -759,7 +749,7 @@ static void conn_error(struct kube_client *c, struct xfer *x, CURLcode cc, const
         return;
     case CURLE_PEER_FAILED_VERIFICATION: {
         long vr = 0;
-        curl_easy_getinfo(x->h, CURLINFO_SSL_VERIFYRESULT, &vr);
+        curl_fn.easy_getinfo(x->h, CURLINFO_SSL_VERIFYRESULT, &vr);
         const char *what;
         char tmp[400];
         if (vr == 18 || vr == 19 || vr == 20 || vr == 21 || vr == 2)
@@ -792,7 +782,7 @@ static void conn_error(struct kube_client *c, struct xfer *x, CURLcode cc, const
         return;
     default:
         err_set(e, "Unable to connect to the server: %s",
-                *errbuf ? errbuf : curl_easy_strerror(cc));
+                *errbuf ? errbuf : curl_fn.easy_strerror(cc));
         return;
     }
 }
@@ -844,85 +834,85 @@ static void attempt_once(struct kube_client *c, const struct kube_req *r, struct
     struct curl_slist *hdrs = NULL;
     char line[512];
     snprintf(line, sizeof line, "Accept: %s", r->accept ? r->accept : "application/json");
-    hdrs = curl_slist_append(hdrs, line);
+    hdrs = curl_fn.slist_append(hdrs, line);
     if (r->content_type) {
         snprintf(line, sizeof line, "Content-Type: %s", r->content_type);
-        hdrs = curl_slist_append(hdrs, line);
+        hdrs = curl_fn.slist_append(hdrs, line);
     }
-    hdrs = curl_slist_append(hdrs, "Expect:");
+    hdrs = curl_fn.slist_append(hdrs, "Expect:");
     if (k.auth_header)
-        hdrs = curl_slist_append(hdrs, k.auth_header);
+        hdrs = curl_fn.slist_append(hdrs, k.auth_header);
     if (c->host_header)
-        hdrs = curl_slist_append(hdrs, c->host_header);
+        hdrs = curl_fn.slist_append(hdrs, c->host_header);
     char errbuf[CURL_ERROR_SIZE] = "";
 
-    curl_easy_setopt(h, CURLOPT_SHARE, c->share);
-    curl_easy_setopt(h, CURLOPT_URL, buf_str(&url));
-    curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-    curl_easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
-    curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
-    curl_easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
-    curl_easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
-    curl_easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
-    curl_easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
-    curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
-    curl_easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
+    curl_fn.easy_setopt(h, CURLOPT_SHARE, c->share);
+    curl_fn.easy_setopt(h, CURLOPT_URL, buf_str(&url));
+    curl_fn.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+    curl_fn.easy_setopt(h, CURLOPT_HTTP_VERSION, (long)CURL_HTTP_VERSION_2TLS);
+    curl_fn.easy_setopt(h, CURLOPT_HTTPHEADER, hdrs);
+    curl_fn.easy_setopt(h, CURLOPT_USERAGENT, USER_AGENT);
+    curl_fn.easy_setopt(h, CURLOPT_ERRORBUFFER, errbuf);
+    curl_fn.easy_setopt(h, CURLOPT_TCP_KEEPALIVE, 1L);
+    curl_fn.easy_setopt(h, CURLOPT_TCP_NODELAY, 1L);
+    curl_fn.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, CONNECT_TIMEOUT_MS);
+    curl_fn.easy_setopt(h, CURLOPT_SSLVERSION, (long)CURL_SSLVERSION_TLSv1_2);
     if (!c->cfg.disable_compression)
-        curl_easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
+        curl_fn.easy_setopt(h, CURLOPT_ACCEPT_ENCODING, "gzip");
     if (timeout_ms > 0)
-        curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+        curl_fn.easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
     if (c->connect_to)
-        curl_easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to);
+        curl_fn.easy_setopt(h, CURLOPT_CONNECT_TO, c->connect_to);
     if (c->cfg.insecure) {
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
-        curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
+        curl_fn.easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 0L);
+        curl_fn.easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 0L);
     } else if (c->cfg.ca_pem) {
         struct curl_blob ca = {c->cfg.ca_pem, c->cfg.ca_len, CURL_BLOB_NOCOPY};
-        curl_easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
+        curl_fn.easy_setopt(h, CURLOPT_CAINFO_BLOB, &ca);
     }
     if (k.cert && k.key) {
         struct curl_blob cb = {k.cert, k.cert_len, CURL_BLOB_COPY};
         struct curl_blob kb = {k.key, k.key_len, CURL_BLOB_COPY};
-        curl_easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cb);
-        curl_easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
-        curl_easy_setopt(h, CURLOPT_SSLKEY_BLOB, &kb);
-        curl_easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
+        curl_fn.easy_setopt(h, CURLOPT_SSLCERT_BLOB, &cb);
+        curl_fn.easy_setopt(h, CURLOPT_SSLCERTTYPE, "PEM");
+        curl_fn.easy_setopt(h, CURLOPT_SSLKEY_BLOB, &kb);
+        curl_fn.easy_setopt(h, CURLOPT_SSLKEYTYPE, "PEM");
     }
     if (c->cfg.proxy_url)
-        curl_easy_setopt(h, CURLOPT_PROXY, c->cfg.proxy_url);
+        curl_fn.easy_setopt(h, CURLOPT_PROXY, c->cfg.proxy_url);
     else
-        curl_easy_setopt(h, CURLOPT_NOPROXY, "");
+        curl_fn.easy_setopt(h, CURLOPT_NOPROXY, "");
     if (!strcmp(method, "GET")) {
-        curl_easy_setopt(h, CURLOPT_HTTPGET, 1L);
+        curl_fn.easy_setopt(h, CURLOPT_HTTPGET, 1L);
     } else if (!strcmp(method, "HEAD")) {
-        curl_easy_setopt(h, CURLOPT_NOBODY, 1L);
+        curl_fn.easy_setopt(h, CURLOPT_NOBODY, 1L);
     } else {
-        curl_easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
+        curl_fn.easy_setopt(h, CURLOPT_CUSTOMREQUEST, method);
         if (r->body || strcmp(method, "DELETE")) {
-            curl_easy_setopt(h, CURLOPT_POSTFIELDS, r->body ? r->body : "");
-            curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
+            curl_fn.easy_setopt(h, CURLOPT_POSTFIELDS, r->body ? r->body : "");
+            curl_fn.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)r->body_len);
         }
     }
-    curl_easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
-    curl_easy_setopt(h, CURLOPT_HEADERDATA, &x);
-    curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
-    curl_easy_setopt(h, CURLOPT_WRITEDATA, &x);
+    curl_fn.easy_setopt(h, CURLOPT_HEADERFUNCTION, on_header);
+    curl_fn.easy_setopt(h, CURLOPT_HEADERDATA, &x);
+    curl_fn.easy_setopt(h, CURLOPT_WRITEFUNCTION, on_write);
+    curl_fn.easy_setopt(h, CURLOPT_WRITEDATA, &x);
     if (r->cancel) {
-        curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
-        curl_easy_setopt(h, CURLOPT_XFERINFODATA, &x);
-        curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
+        curl_fn.easy_setopt(h, CURLOPT_XFERINFOFUNCTION, on_progress);
+        curl_fn.easy_setopt(h, CURLOPT_XFERINFODATA, &x);
+        curl_fn.easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
     }
 
     double t0 = now_s();
     pthread_mutex_lock(&c->lock);
     c->stats.requests++;
     pthread_mutex_unlock(&c->lock);
-    CURLcode cc = curl_easy_perform(h);
+    CURLcode cc = curl_fn.easy_perform(h);
     long code = 0, conns = 0;
-    curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
-    curl_easy_getinfo(h, CURLINFO_NUM_CONNECTS, &conns);
+    curl_fn.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &code);
+    curl_fn.easy_getinfo(h, CURLINFO_NUM_CONNECTS, &conns);
     long hv = 0;
-    curl_easy_getinfo(h, CURLINFO_HTTP_VERSION, &hv);
+    curl_fn.easy_getinfo(h, CURLINFO_HTTP_VERSION, &hv);
     pthread_mutex_lock(&c->lock);
     c->stats.connects += conns;
     c->stats.http2 += hv == CURL_HTTP_VERSION_2_0;
@@ -967,7 +957,7 @@ static void attempt_once(struct kube_client *c, const struct kube_req *r, struct
         if (code == 401 && k.from_exec)
             a->unauthorized_exec = 1;
     }
-    curl_slist_free_all(hdrs);
+    curl_fn.slist_free_all(hdrs);
     buf_fini(&url);
     creds_fini(&k);
     handle_put(c, h);
