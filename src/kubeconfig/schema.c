@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/json.h"
 #include "kubeconfig/kcfg.h"
 
 #define OMIT 1
@@ -204,52 +205,17 @@ static int cmp_names(const void *a, const void *b)
                   json_string_value(json_object_get(y, "name")));
 }
 
-static int cmp_keys(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* A deep copy with every object's keys in byte order: client-go reads
  * kubeconfig files through Go maps, so free-form data (extensions, string
  * maps) comes back sorted whatever the file's order. NULL on OOM. */
 static json_t *sorted_copy(const json_t *v)
 {
-    if (json_is_array(v)) {
-        json_t *a = json_array();
-        size_t i;
-        json_t *x;
-        json_array_foreach(v, i, x)
-        {
-            if (!a || json_array_append_new(a, sorted_copy(x)) < 0) {
-                json_decref(a);
-                return NULL;
-            }
-        }
-        return a;
+    json_t *c = json_deep_copy(v);
+    if (c && json_sort_keys(c) < 0) {
+        json_decref(c);
+        return NULL;
     }
-    if (!json_is_object(v))
-        return json_deep_copy(v);
-    size_t n = json_object_size(v), i = 0;
-    const char **keys = malloc((n ? n : 1) * sizeof *keys);
-    json_t *o = json_object();
-    const char *k;
-    json_t *x;
-    if (!keys || !o)
-        goto fail;
-    json_object_foreach((json_t *)v, k, x)
-    {
-        keys[i++] = k;
-    }
-    qsort(keys, n, sizeof *keys, cmp_keys);
-    for (i = 0; i < n; i++)
-        if (json_object_set_new(o, keys[i], sorted_copy(json_object_get(v, keys[i]))) < 0)
-            goto fail;
-    free(keys);
-    return o;
-fail:
-    free(keys);
-    json_decref(o);
-    return NULL;
+    return c;
 }
 
 /* Extensions are a map by name inside client-go; written back as a list
@@ -395,9 +361,12 @@ static int decode_field(const struct kfield *f, const json_t *v, const char *par
             }
             json_object_set_new(m, k, cv);
         }
-        *out = sorted_copy(m);
-        json_decref(m);
-        return *out ? 0 : err_set(e, "out of memory");
+        if (json_sort_keys(m) < 0) {
+            json_decref(m);
+            return err_set(e, "out of memory");
+        }
+        *out = m;
+        return 0;
     }
     case KF_EXTS:
         return decode_exts(v, parent, path, out, e);
