@@ -59,7 +59,9 @@ units: $(UNIT_BINS)
 setup:
 	@scripts/setup
 
-# The demo: a short kubeconfig walkthrough on a temporary file.
+# The demo: three `ferry echo` backends behind `ferry ingress serve` on
+# 127.0.0.1:8080 (examples/demo/); Ctrl-C stops it. The kubeconfig
+# walkthrough is scripts/demo-config.
 run: setup
 	@$(MAKE) --no-print-directory all
 	@scripts/demo $(BUILD)/ferry
@@ -106,9 +108,11 @@ fuzz: setup $(FUZZ_BINS)
 			{ tail -40 build/fuzz/$$n.log; exit 1; }; \
 	done
 
-bench: setup all
+bench: all
+	@scripts/setup --bench
 	@bench/config.sh $(BUILD)/ferry
 	@bench/list.sh $(BUILD)/ferry
+	@bench/proxy.sh $(BUILD)/ferry
 
 format:
 	clang-format -i $(shell find src tests -name '*.[ch]')

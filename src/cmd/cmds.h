@@ -5,6 +5,7 @@
 #include "core/cli.h"
 
 extern const struct cli_cmd cmd_api_resources, cmd_config, cmd_ctx, cmd_get, cmd_ns;
+extern const struct cli_cmd cmd_echo, cmd_ingress;
 
 struct kube_overrides;
 /* The connection flags (--kubeconfig, --context, --server, --token, ...)

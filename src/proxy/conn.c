@@ -1,0 +1,1670 @@
+/* Client connections and the life of a request.
+ *
+ * Every socket is registered once for IO_READ|IO_WRITE, edge-triggered, and
+ * the connection keeps two readiness bits per socket (rready, wready): an
+ * event sets them, a short read, EAGAIN or a short write clears them. All
+ * the work is done by one function, conn_pump, which moves bytes wherever
+ * a buffer and a ready socket allow (client -> rb -> upstream, upstream ->
+ * ub -> client), until nothing moves; callbacks only record readiness and
+ * call it. So a request and its response flow at the same time, a full
+ * buffer simply stops the reads on the side that fills it (back-pressure),
+ * and memory per connection is the buffers, whatever the body sizes.
+ * docs/internals/proxy.md has the states and the buffer layout. */
+#include <errno.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "http/h1_write.h"
+#include "net/net.h"
+#include "proxy/path.h"
+#include "proxy/proxy_int.h"
+
+#define FREE_CONNS_MAX 4096
+#define FREE_REQS_MAX 1024
+#define PUMP_MAX 10000 /* steps per callback: bounded even if a peer is faster than us */
+
+static const char CONTINUE[] = "HTTP/1.1 100 Continue\r\n\r\n";
+#define CONTINUE_LEN ((uint8_t)(sizeof CONTINUE - 1))
+
+/* What the client timer means (conn.tmode). */
+enum { TM_NONE, TM_HEADER, TM_IDLE, TM_BODY, TM_SEND, TM_TUNNEL, TM_LINGER };
+/* What an upstream's timer means (upconn.tmode). */
+enum { UT_NONE, UT_CONNECT, UT_IO };
+/* conn.prog bits: progress made during a pump, to restart timers. */
+enum { PROG_CR = 1, PROG_CW = 2, PROG_UR = 4, PROG_UW = 8 };
+
+static void conn_pump(struct conn *c);
+static void conn_timeout(struct loop *loop, struct timer *t);
+static void local_response(struct req *r, int status);
+static void upstream_pick(struct req *r, int fresh);
+
+/* ---- small helpers ----------------------------------------------------- */
+
+struct out {
+    char *p;
+    uint32_t len, cap;
+    int full;
+};
+
+static inline void out_add(struct out *o, const void *s, size_t n)
+{
+    if (!n || !s)
+        return;
+    if (n > o->cap - o->len) {
+        o->full = 1;
+        return;
+    }
+    memcpy(o->p + o->len, s, n);
+    o->len += (uint32_t)n;
+}
+
+#define OUT_LIT(o, s) out_add((o), (s), sizeof(s) - 1)
+
+static void out_u64(struct out *o, uint64_t v)
+{
+    char tmp[20];
+    int n = 20;
+    do {
+        tmp[--n] = (char)('0' + v % 10);
+        v /= 10;
+    } while (v);
+    out_add(o, tmp + n, (size_t)(20 - n));
+}
+
+static void out_field(struct out *o, const char *name, size_t nlen, const char *v, size_t vlen)
+{
+    out_add(o, name, nlen);
+    OUT_LIT(o, ": ");
+    out_add(o, v, vlen);
+    OUT_LIT(o, "\r\n");
+}
+
+/* Readiness: 0 not ready, 1 ready, RD_EOF ready and the peer has shut its
+ * side (IO_RDHUP). A short read drains the socket, except when the end of
+ * stream came in the same edge as the last bytes: then no new edge will
+ * report it, so RD_EOF stays until a read returns 0. */
+#define RD_EOF 2
+
+static void mark_ready(uint8_t *ready, unsigned ev)
+{
+    if (ev & (IO_RDHUP | IO_HUP | IO_ERR))
+        *ready = RD_EOF;
+    else if ((ev & IO_READ) && !*ready)
+        *ready = 1;
+}
+
+/* read(2) that clears *ready when the socket is drained (a short read, end
+ * of stream or EAGAIN). Returns bytes (> 0), 0 at end of stream, or -errno. */
+static ssize_t rd(int fd, char *p, size_t n, uint8_t *ready)
+{
+    ssize_t k;
+    do
+        k = read(fd, p, n);
+    while (k < 0 && errno == EINTR);
+    if (k < 0) {
+        *ready = 0;
+        return -errno;
+    }
+    if (k == 0 || ((size_t)k < n && *ready != RD_EOF))
+        *ready = 0;
+    return k;
+}
+
+static ssize_t wv(int fd, const struct iovec *iov, int n)
+{
+    ssize_t k;
+    do
+        k = writev(fd, iov, n);
+    while (k < 0 && errno == EINTR);
+    return k < 0 ? -errno : k;
+}
+
+static char *pbuf_take(struct pworker *w, uint32_t *size)
+{
+    char *b = bufpool_get(&w->pool);
+    if (b)
+        *size = (uint32_t)w->pool.size;
+    return b;
+}
+
+static void pbuf_give(struct pworker *w, char *b, uint32_t size)
+{
+    if (b)
+        bufpool_put(size == w->pool.size ? &w->pool : &w->big, b);
+}
+
+/* Moves a pool buffer's <used> bytes into a big buffer (a head larger than
+ * a pool buffer). Returns 0, or -1 when already big or out of memory. */
+static int pbuf_grow(struct pworker *w, char **b, uint32_t *size, uint32_t used)
+{
+    if (*size >= w->big_size)
+        return -1;
+    char *nb = bufpool_get(&w->big);
+    if (!nb)
+        return -1;
+    memcpy(nb, *b, used);
+    bufpool_put(&w->pool, *b);
+    *b = nb;
+    *size = w->big_size;
+    return 0;
+}
+
+static uint64_t rng_next(struct pworker *w)
+{
+    /* xorshift128+ */
+    uint64_t s1 = w->rng[0];
+    const uint64_t s0 = w->rng[1];
+    w->rng[0] = s0;
+    s1 ^= s1 << 23;
+    w->rng[1] = s1 ^ s0 ^ (s1 >> 17) ^ (s0 >> 26);
+    return w->rng[1] + s0;
+}
+
+static void make_rid(struct pworker *w, char *out)
+{
+    static const char hex[] = "0123456789abcdef";
+    uint64_t a = rng_next(w), b = rng_next(w);
+    for (int i = 0; i < 16; i++) {
+        out[i] = hex[(a >> (i * 4)) & 15];
+        out[16 + i] = hex[(b >> (i * 4)) & 15];
+    }
+    out[32] = '\0';
+}
+
+/* ---- access log -------------------------------------------------------- */
+
+void alog_flush(struct loop *loop, struct defer *d)
+{
+    (void)loop;
+    struct pworker *w = NET_CONTAINER_OF(d, struct pworker, alog_defer);
+    size_t off = 0;
+    while (off < w->alog_len) {
+        ssize_t k = write(STDOUT_FILENO, w->alog + off, w->alog_len - off);
+        if (k < 0) {
+            if (errno == EINTR)
+                continue;
+            break; /* stdout is gone: drop the lines rather than the requests */
+        }
+        off += (size_t)k;
+    }
+    w->alog_len = 0;
+}
+
+/* Keeps "METHOD target HTTP/1.x" (or the first line of a refused request)
+ * for the log, with quotes, backslashes and non-printable bytes escaped. */
+static void capture_logline(struct req *r, const char *p, size_t n)
+{
+    static const char hex[] = "0123456789abcdef";
+    size_t o = 0;
+    while (n && (*p == '\r' || *p == '\n'))
+        p++, n--;
+    for (size_t i = 0; i < n && p[i] != '\r' && p[i] != '\n'; i++) {
+        unsigned char ch = (unsigned char)p[i];
+        if (o + 8 >= PROXY_LOGLINE) {
+            memcpy(r->logline + o, "...", 3);
+            o += 3;
+            break;
+        }
+        if (ch < 0x20 || ch >= 0x7f || ch == '"' || ch == '\\') {
+            r->logline[o++] = '\\';
+            r->logline[o++] = 'x';
+            r->logline[o++] = hex[ch >> 4];
+            r->logline[o++] = hex[ch & 15];
+        } else {
+            r->logline[o++] = (char)ch;
+        }
+    }
+    r->logline_len = (uint16_t)o;
+}
+
+static void alog_write(struct req *r)
+{
+    struct conn *c = r->c;
+    struct pworker *w = c->w;
+    if (!w->px->cfg.access_log)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    if (ts.tv_sec != w->alog_sec) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(w->alog_time, sizeof w->alog_time, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        w->alog_sec = ts.tv_sec;
+    }
+    uint64_t dur = loop_now_ms(w->loop) - r->start_ms;
+    char line[PROXY_LOGLINE + 320];
+    int n = snprintf(line, sizeof line, "%.*s - [%s] \"%.*s\" %u %llu %s %llu.%03llu %s\n",
+                     (int)c->iplen, c->ip, w->alog_time, (int)r->logline_len, r->logline,
+                     (unsigned)r->status, (unsigned long long)r->bytes_out,
+                     r->ep ? r->ep->hostport : "-", (unsigned long long)(dur / 1000),
+                     (unsigned long long)(dur % 1000), r->rid[0] ? r->rid : "-");
+    if (n <= 0)
+        return;
+    if ((size_t)n >= sizeof line)
+        n = sizeof line - 1, line[n - 1] = '\n';
+    if (w->alog_len + (size_t)n > sizeof w->alog)
+        alog_flush(w->loop, &w->alog_defer);
+    memcpy(w->alog + w->alog_len, line, (size_t)n);
+    w->alog_len += (size_t)n;
+    loop_defer(w->loop, &w->alog_defer, alog_flush);
+}
+
+/* ---- requests ---------------------------------------------------------- */
+
+static struct req *req_new(struct conn *c)
+{
+    struct pworker *w = c->w;
+    uint32_t maxh = w->px->lim.max_headers;
+    struct req *r = w->free_reqs;
+    if (r) {
+        w->free_reqs = r->next_free;
+        w->nfree_reqs--;
+    } else if (!(r = malloc(sizeof *r +
+                            (maxh + PROXY_RESP_MAX_HEADERS) * sizeof(struct h1_header)))) {
+        return NULL;
+    }
+    memset(r, 0, offsetof(struct req, logline));
+    r->hdrs = (struct h1_header *)(void *)(r + 1);
+    r->rhdrs = r->hdrs + maxh;
+    r->c = c;
+    r->start_ms = loop_now_ms(w->loop);
+    h1_parser_init(&r->p, &w->px->lim);
+    h1_msg_init(&r->m, r->hdrs, maxh);
+    h1_parser_init(&r->rp, &w->px->rlim);
+    h1_msg_init(&r->rm, r->rhdrs, PROXY_RESP_MAX_HEADERS);
+    return r;
+}
+
+static void req_free(struct req *r)
+{
+    struct conn *c = r->c;
+    struct pworker *w = c->w;
+    if (r->up) {
+        up_close(r->up);
+        r->up = NULL;
+    }
+    if (r->wt)
+        wtable_done(w, r->wt);
+    pbuf_give(w, r->ob, r->ob_size);
+    pbuf_give(w, r->ub, r->ub_size);
+    c->req = NULL;
+    if (w->nfree_reqs < FREE_REQS_MAX) {
+        r->next_free = w->free_reqs;
+        w->free_reqs = r;
+        w->nfree_reqs++;
+    } else {
+        free(r);
+    }
+}
+
+/* The client is gone or the exchange cannot go on: log it, close both. */
+static void abort_req(struct req *r, int status)
+{
+    if (!r->status)
+        r->status = (uint16_t)status;
+    alog_write(r);
+    r->c->dead = 1;
+}
+
+static int ensure_ob(struct req *r, uint32_t need)
+{
+    struct pworker *w = r->c->w;
+    if (r->ob && r->ob_size >= need)
+        return 0;
+    if (r->ob && r->ob_size >= w->big_size)
+        return -1;
+    char *b;
+    uint32_t size;
+    if (need <= w->pool.size) {
+        b = pbuf_take(w, &size);
+    } else if (need <= w->big_size) {
+        b = bufpool_get(&w->big);
+        size = w->big_size;
+    } else {
+        return -1;
+    }
+    if (!b)
+        return -1;
+    pbuf_give(w, r->ob, r->ob_size);
+    r->ob = b;
+    r->ob_size = size;
+    return 0;
+}
+
+/* An answer of our own (an error, mostly), with a short text body. */
+static void local_response(struct req *r, int status)
+{
+    struct conn *c = r->c;
+    struct pworker *w = c->w;
+    if (r->up) {
+        up_close(r->up);
+        r->up = NULL;
+    }
+    if (ensure_ob(r, 512) < 0) {
+        abort_req(r, status);
+        return;
+    }
+    r->keep = r->ka && r->rq_done && !c->closing && !w->draining && !c->eof;
+    const char *reason = h1_reason(status);
+    char body[64];
+    int blen = snprintf(body, sizeof body, "%d %s\n", status, reason);
+    struct out o = {r->ob, 0, r->ob_size, 0};
+    char sl[64];
+    out_add(&o, sl, h1_write_status_line(sl, sizeof sl, 1, status, NULL));
+    OUT_LIT(&o, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: ");
+    out_u64(&o, (uint64_t)blen);
+    OUT_LIT(&o, "\r\n");
+    if (!r->keep)
+        OUT_LIT(&o, "Connection: close\r\n");
+    else if (r->version == 0)
+        OUT_LIT(&o, "Connection: keep-alive\r\n");
+    OUT_LIT(&o, "\r\n");
+    if (r->method != H1_M_HEAD) {
+        out_add(&o, body, (size_t)blen);
+        r->bytes_out = (uint64_t)blen;
+    }
+    r->ob_len = o.len;
+    r->ob_off = 0;
+    r->ob_kind = OB_LOCAL;
+    r->rs_state = RS_LOCAL;
+    r->status = (uint16_t)status;
+    if (r->cont == 1 || (r->cont == 2 && r->cont_off == 0))
+        r->cont = 0;
+    c->state = CS_ACTIVE;
+}
+
+/* A request we refuse before routing it (parse errors, timeouts). */
+static void head_error(struct req *r, int status)
+{
+    struct conn *c = r->c;
+    if (!r->logline_len)
+        capture_logline(r, c->rb + c->rb_off, c->rb_len - c->rb_off);
+    r->ka = 0;
+    LOG_V(2, "proxy: %.*s: refused with %d: %s", (int)c->iplen, c->ip, status,
+          h1_strerror(r->p.err));
+    local_response(r, status);
+}
+
+static void on_connected(struct req *r)
+{
+    if (r->cont == 1)
+        r->cont = 2;
+    r->up->tmode = UT_NONE;
+    timer_stop(r->c->w->loop, &r->up->timer);
+}
+
+/* Takes a connection to the next endpoint: an idle pooled one, else a new
+ * one. Connections that cannot even be started count as failed attempts. */
+static void upstream_pick(struct req *r, int fresh)
+{
+    struct pworker *w = r->c->w;
+    const struct route_backend *be = r->be;
+    uint32_t max = w->px->cfg.upstream_tries;
+    if (max > be->nendpoints)
+        max = be->nendpoints;
+    for (;;) {
+        r->ep = &be->endpoints[(r->ep_first + r->attempts) % be->nendpoints];
+        struct upconn *u = fresh ? NULL : up_take_idle(w, r->ep);
+        if (u) {
+            u->req = r;
+            r->up = u;
+            on_connected(r);
+            return;
+        }
+        int err = 0;
+        u = up_connect(w, r->ep, &err);
+        if (u) {
+            u->req = r;
+            r->up = u;
+            u->tmode = UT_CONNECT;
+            up_set_timer(u, w->px->cfg.upstream_connect_timeout_ms);
+            return;
+        }
+        LOG_V(1, "proxy: connect %s: %s", r->ep->hostport, strerror(-err));
+        if (++r->attempts >= max) {
+            local_response(r, 502);
+            return;
+        }
+    }
+}
+
+/* The upstream connection failed before or while we waited for its answer.
+ * A connection that could not be made is retried on the next endpoint (no
+ * byte of the request left us); a pooled connection that turns out closed
+ * is retried once more on a new connection when the request is idempotent
+ * and still whole in our buffers. Otherwise 502, or 504 after a timeout. */
+static void upstream_failed(struct req *r, int timeout)
+{
+    struct upconn *u = r->up;
+    struct pworker *w = r->c->w;
+    int connecting = u->state == UP_CONNECTING, reused = u->reused;
+    LOG_V(1, "proxy: upstream %s: %s", r->ep->hostport,
+          timeout      ? "timed out"
+          : connecting ? "connection failed"
+                       : "connection lost");
+    up_close(u);
+    r->up = NULL;
+    r->last_timeout = (uint8_t)timeout;
+    if (r->rs_state != RS_WAIT) {
+        abort_req(r, timeout ? 504 : 502);
+        return;
+    }
+    if (connecting) {
+        uint32_t max = w->px->cfg.upstream_tries;
+        if (max > r->be->nendpoints)
+            max = r->be->nendpoints;
+        if (++r->attempts < max) {
+            upstream_pick(r, 0);
+            return;
+        }
+    } else if (reused && !timeout && !r->got_resp_byte && r->idempotent && !r->rq_discarded &&
+               r->stale_retries < 2) {
+        r->stale_retries++;
+        r->ob_off = 0;
+        r->rq_fwd = r->rq_body_start;
+        r->rq_sent = 0;
+        upstream_pick(r, 1);
+        return;
+    }
+    local_response(r, timeout ? 504 : 502);
+}
+
+/* The body of a request turned out malformed (chunked coding). */
+static void bad_body(struct req *r, int status)
+{
+    if (r->rs_state == RS_WAIT)
+        local_response(r, status);
+    else
+        abort_req(r, status);
+}
+
+enum { SP_NONE, SP_XFF, SP_XFPROTO, SP_XFHOST, SP_XFPORT, SP_XREALIP, SP_XRID };
+
+/* The request fields we set ourselves (X-Forwarded-*, X-Real-IP), or keep
+ * once (X-Request-ID). */
+static int special(const struct h1_header *h)
+{
+    if (h->name_len < 9 || (h->name[0] | 0x20) != 'x' || h->name[1] != '-')
+        return SP_NONE;
+    const char *n = h->name + 2;
+    switch (h->name_len) {
+    case 9:
+        return !strncasecmp(n, "real-ip", 7) ? SP_XREALIP : SP_NONE;
+    case 12:
+        return !strncasecmp(n, "request-id", 10) ? SP_XRID : SP_NONE;
+    case 15:
+        return !strncasecmp(n, "forwarded-for", 13) ? SP_XFF : SP_NONE;
+    case 16:
+        if (!strncasecmp(n, "forwarded-host", 14))
+            return SP_XFHOST;
+        return !strncasecmp(n, "forwarded-port", 14) ? SP_XFPORT : SP_NONE;
+    case 17:
+        return !strncasecmp(n, "forwarded-proto", 15) ? SP_XFPROTO : SP_NONE;
+    default:
+        return SP_NONE;
+    }
+}
+
+/* The request head is complete (<head_len> bytes at rb + rb_off): route it,
+ * write the head we forward into ob, and start for an upstream. */
+static void begin_request(struct req *r, uint32_t head_len)
+{
+    struct conn *c = r->c;
+    struct pworker *w = c->w;
+    struct proxy *px = w->px;
+    struct h1_msg *m = &r->m;
+    c->nreq++;
+    c->state = CS_ACTIVE;
+    r->method = m->method;
+    r->version = m->version;
+    r->ka = (m->flags & H1_MF_KEEP_ALIVE) != 0;
+    r->upgrade = (m->flags & H1_MF_UPGRADE) != 0;
+    switch (m->method) {
+    case H1_M_GET:
+    case H1_M_HEAD:
+    case H1_M_PUT:
+    case H1_M_DELETE:
+    case H1_M_OPTIONS:
+    case H1_M_TRACE:
+        r->idempotent = 1;
+        break;
+    default:
+        break;
+    }
+    uint32_t body = c->rb_off + head_len;
+    r->rq_body_start = r->rq_fwd = r->rq_val = body;
+    r->rq_body = m->body;
+    r->rq_left = m->body == H1_BODY_LENGTH ? m->content_length : 0;
+    r->rq_done = m->body == H1_BODY_NONE || (m->body == H1_BODY_LENGTH && !m->content_length);
+    if (m->body == H1_BODY_CHUNKED)
+        h1_chunked_init(&r->rq_ch, &px->lim, NULL, 0);
+    if (px->cfg.access_log)
+        capture_logline(r, m->method_s.p, (size_t)(c->rb + c->rb_len - m->method_s.p));
+
+    if (m->method == H1_M_CONNECT) {
+        local_response(r, 405);
+        return;
+    }
+    if (m->flags & H1_MF_EXPECT_OTHER) {
+        local_response(r, 417);
+        return;
+    }
+
+    /* Host, path and query, by target form. */
+    struct h1_slice host = m->host;
+    const char *tgt = m->target.p, *path, *query = NULL;
+    size_t tlen = m->target.len, plen, qlen = 0;
+    int absolute = m->target_form == H1_T_ABSOLUTE;
+    if (absolute) {
+        host = m->authority;
+        const char *rest = m->authority.p + m->authority.len;
+        tlen = (size_t)(tgt + tlen - rest);
+        tgt = rest;
+    }
+    if (m->target_form == H1_T_ASTERISK) {
+        path = "*";
+        plen = 1;
+    } else {
+        const char *q = memchr(tgt, '?', tlen);
+        plen = q ? (size_t)(q - tgt) : tlen;
+        path = tgt;
+        if (q) {
+            query = q;
+            qlen = tlen - plen;
+        }
+        if (plen == 0) { /* absolute-form without a path */
+            path = "/";
+            plen = 1;
+        }
+    }
+
+    uint32_t need = head_len + 1024 + (uint32_t)host.len;
+    if (ensure_ob(r, need) < 0) {
+        local_response(r, 431);
+        return;
+    }
+    struct out o = {r->ob, 0, r->ob_size, 0};
+    out_add(&o, m->method_s.p, m->method_s.len);
+    OUT_LIT(&o, " ");
+    uint32_t path_off = o.len;
+    if (path[0] != '/' || path_is_clean(path, plen)) {
+        out_add(&o, path, plen);
+    } else {
+        ssize_t n = path_normalize(path, plen, o.p + o.len, o.cap - o.len);
+        if (n == -1) {
+            LOG_V(2, "proxy: %.*s: refused path %.*s", (int)c->iplen, c->ip, (int)plen, path);
+            r->ka = 0; /* a client that sends these is not one to keep */
+            local_response(r, 400);
+            return;
+        }
+        if (n < 0) {
+            local_response(r, 431);
+            return;
+        }
+        o.len += (uint32_t)n;
+    }
+    uint32_t path_len = o.len - path_off;
+    if (query)
+        out_add(&o, query, qlen);
+    OUT_LIT(&o, " HTTP/1.1\r\n");
+    if (o.full) {
+        local_response(r, 431);
+        return;
+    }
+
+    /* Route. The table stays pinned until the request ends. */
+    if (!w->cur) {
+        local_response(r, 404);
+        return;
+    }
+    r->wt = w->cur;
+    r->wt->inflight++;
+    const struct route *rt = route_lookup(r->wt->t, host.p, host.len, r->ob + path_off, path_len);
+    if (!rt) {
+        local_response(r, 404);
+        return;
+    }
+    const struct route_backend *be = rt->backend;
+    if (be->state != ROUTE_BACKEND_OK || !be->nendpoints) {
+        LOG_V(2, "proxy: %s/%s: no endpoint (%s)", be->ns, be->service,
+              be->state == ROUTE_BACKEND_OK ? "none ready" : "backend unusable");
+        local_response(r, 503);
+        return;
+    }
+    r->be = be;
+
+    /* The fields we forward, then ours. */
+    const struct h1_header *rid = NULL;
+    int nxff = 0;
+    for (uint32_t i = 0; i < m->nheaders; i++) {
+        const struct h1_header *h = &m->headers[i];
+        if (h->flags & (H1_HF_HOP | H1_HF_FRAMING))
+            continue;
+        if (h->id == H1_H_EXPECT || (h->id == H1_H_HOST && absolute))
+            continue;
+        if (h->id == H1_H_OTHER) {
+            int s = special(h);
+            if (s) {
+                if (s == SP_XRID && !rid && h->value_len)
+                    rid = h;
+                nxff += s == SP_XFF;
+                continue;
+            }
+        }
+        out_field(&o, h->name, h->name_len, h->value, h->value_len);
+    }
+    if (absolute)
+        out_field(&o, "Host", 4, host.p, host.len);
+    else if (!m->host.p)
+        OUT_LIT(&o, "Host: \r\n");
+    OUT_LIT(&o, "X-Forwarded-For: ");
+    if (nxff) {
+        for (uint32_t i = 0; i < m->nheaders; i++) {
+            const struct h1_header *h = &m->headers[i];
+            if (h->id == H1_H_OTHER && h->value_len && special(h) == SP_XFF) {
+                out_add(&o, h->value, h->value_len);
+                OUT_LIT(&o, ", ");
+            }
+        }
+    }
+    out_add(&o, c->ip, c->iplen);
+    OUT_LIT(&o, "\r\nX-Forwarded-Proto: http\r\n");
+    if (host.len)
+        out_field(&o, "X-Forwarded-Host", 16, host.p, host.len);
+    out_field(&o, "X-Forwarded-Port", 16, px->portstr, px->portlen);
+    out_field(&o, "X-Real-IP", 9, c->ip, c->iplen);
+    if (rid) {
+        size_t n = rid->value_len < sizeof r->rid - 1 ? rid->value_len : sizeof r->rid - 1;
+        memcpy(r->rid, rid->value, n);
+        r->rid[n] = '\0';
+        out_field(&o, "X-Request-ID", 12, rid->value, rid->value_len);
+    } else {
+        make_rid(w, r->rid);
+        out_field(&o, "X-Request-ID", 12, r->rid, 32);
+    }
+    if (m->body == H1_BODY_LENGTH) {
+        OUT_LIT(&o, "Content-Length: ");
+        out_u64(&o, m->content_length);
+        OUT_LIT(&o, "\r\n");
+    } else if (m->body == H1_BODY_CHUNKED) {
+        OUT_LIT(&o, "Transfer-Encoding: chunked\r\n");
+    }
+    if (r->upgrade) {
+        OUT_LIT(&o, "Connection: upgrade\r\n");
+        out_field(&o, "Upgrade", 7, m->upgrade.p, m->upgrade.len);
+    }
+    OUT_LIT(&o, "\r\n");
+    if (o.full) {
+        local_response(r, 431);
+        return;
+    }
+    r->ob_len = o.len;
+    r->ob_off = 0;
+    r->ob_kind = OB_REQ;
+    if ((m->flags & H1_MF_EXPECT_CONTINUE) && !r->rq_done && c->rb_len == body)
+        r->cont = 1;
+    r->ep_first = r->wt->rr[be->index]++;
+    upstream_pick(r, 0);
+}
+
+/* ---- the response head ------------------------------------------------- */
+
+static void build_resp_head(struct req *r, uint32_t head_len)
+{
+    struct conn *c = r->c;
+    struct pworker *w = c->w;
+    const struct proxy_config *cfg = &w->px->cfg;
+    struct h1_msg *m = &r->rm;
+    int tunnel = m->body == H1_BODY_TUNNEL;
+    r->status = m->status;
+    r->rs_body = m->body;
+    r->rs_decode = m->body == H1_BODY_CHUNKED && r->version == 0;
+    r->keep = r->ka && !c->closing && !w->draining && !c->eof && r->rq_done && !tunnel &&
+              m->body != H1_BODY_CLOSE && !r->rs_decode &&
+              (!cfg->keepalive_requests || c->nreq < cfg->keepalive_requests);
+    if (ensure_ob(r, head_len + 256) < 0) {
+        up_close(r->up);
+        r->up = NULL;
+        local_response(r, 502);
+        return;
+    }
+    struct out o = {r->ob, 0, r->ob_size, 0};
+    OUT_LIT(&o, "HTTP/1.1 ");
+    out_u64(&o, m->status);
+    OUT_LIT(&o, " ");
+    if (m->reason.len)
+        out_add(&o, m->reason.p, m->reason.len);
+    else
+        out_add(&o, h1_reason(m->status), strlen(h1_reason(m->status)));
+    OUT_LIT(&o, "\r\n");
+    /* A response without a body keeps its Content-Length (HEAD, 304). */
+    unsigned skip = H1_HF_HOP | (m->body == H1_BODY_NONE ? 0 : H1_HF_FRAMING);
+    for (uint32_t i = 0; i < m->nheaders; i++) {
+        const struct h1_header *h = &m->headers[i];
+        if (!(h->flags & skip))
+            out_field(&o, h->name, h->name_len, h->value, h->value_len);
+    }
+    if (m->body == H1_BODY_LENGTH) {
+        OUT_LIT(&o, "Content-Length: ");
+        out_u64(&o, m->content_length);
+        OUT_LIT(&o, "\r\n");
+    } else if (m->body == H1_BODY_CHUNKED && !r->rs_decode) {
+        OUT_LIT(&o, "Transfer-Encoding: chunked\r\n");
+    }
+    if (tunnel) {
+        OUT_LIT(&o, "Connection: upgrade\r\n");
+        if (m->upgrade.p)
+            out_field(&o, "Upgrade", 7, m->upgrade.p, m->upgrade.len);
+    } else if (!r->keep) {
+        OUT_LIT(&o, "Connection: close\r\n");
+    } else if (r->version == 0) {
+        OUT_LIT(&o, "Connection: keep-alive\r\n");
+    }
+    OUT_LIT(&o, "\r\n");
+    if (o.full) {
+        up_close(r->up);
+        r->up = NULL;
+        local_response(r, 502);
+        return;
+    }
+    r->ob_len = o.len;
+    r->ob_off = 0;
+    r->ob_kind = OB_RESP;
+    r->rs_fwd = r->rs_val = r->rs_dec = head_len;
+    r->rs_left = m->body == H1_BODY_LENGTH ? m->content_length : 0;
+    if (m->body == H1_BODY_CHUNKED)
+        h1_chunked_init(&r->rs_ch, &w->px->rlim, NULL, 0);
+    if (r->cont == 1 || (r->cont == 2 && r->cont_off == 0))
+        r->cont = 0;
+    if (tunnel) {
+        r->rs_state = RS_TUNNEL;
+        r->rs_val = r->ub_len;
+        r->rq_val = c->rb_len; /* whatever follows the request goes through */
+        c->state = CS_TUNNEL;
+    } else {
+        r->rs_state = RS_BODY;
+    }
+}
+
+static int parse_resp_head(struct req *r)
+{
+    struct upconn *u = r->up;
+    if (!u || u->state != UP_ACTIVE)
+        return 0;
+    if (r->ub_len > r->rs_dec) { /* rs_dec: bytes given to the parser so far */
+        int n = h1_parse_response(&r->rp, &r->rm, r->ub, r->ub_len, r->method);
+        if (n > 0) {
+            if (r->rm.status < 200 && r->rm.status != 101) {
+                /* Interim (100, 103): we answered Expect ourselves; drop them. */
+                memmove(r->ub, r->ub + n, r->ub_len - (uint32_t)n);
+                r->ub_len -= (uint32_t)n;
+                r->rs_dec = 0;
+                h1_parser_reset(&r->rp);
+                h1_msg_init(&r->rm, r->rhdrs, PROXY_RESP_MAX_HEADERS);
+                return 1;
+            }
+            if (r->rm.status == 101 && !r->upgrade) {
+                LOG_V(1, "proxy: upstream %s: 101 to a request that asked no upgrade",
+                      r->ep->hostport);
+                local_response(r, 502);
+                return 1;
+            }
+            build_resp_head(r, (uint32_t)n);
+            return 1;
+        }
+        if (n != H1_AGAIN) {
+            LOG_V(1, "proxy: upstream %s: bad response: %s", r->ep->hostport,
+                  h1_strerror(r->rp.err));
+            local_response(r, 502);
+            return 1;
+        }
+        r->rs_dec = r->ub_len;
+    }
+    if (u->eof) {
+        upstream_failed(r, 0);
+        return 1;
+    }
+    return 0;
+}
+
+/* ---- moving bytes ------------------------------------------------------ */
+
+static int client_read_body(struct req *r)
+{
+    struct conn *c = r->c;
+    if (r->rq_done || r->rs_state == RS_LOCAL || !c->rready || c->eof)
+        return 0;
+    if (r->rq_fwd == c->rb_len) {
+        /* Everything received went upstream: start over at the front. */
+        if (r->rq_fwd > r->rq_body_start)
+            r->rq_discarded = 1;
+        c->rb_len = r->rq_fwd = r->rq_val = r->rq_body_start = 0;
+    } else if (c->rb_len == c->rb_size) {
+        uint32_t f = r->rq_fwd;
+        if (f == 0) {
+            if (r->rq_val == 0) { /* a chunk line or trailers that fill the buffer */
+                bad_body(r, 431);
+                return 1;
+            }
+            return 0; /* full: wait for the upstream to take bytes */
+        }
+        memmove(c->rb, c->rb + f, c->rb_len - f);
+        if (f > r->rq_body_start)
+            r->rq_discarded = 1;
+        c->rb_len -= f;
+        r->rq_val -= f;
+        r->rq_body_start = r->rq_body_start > f ? r->rq_body_start - f : 0;
+        r->rq_fwd = 0;
+    }
+    ssize_t k = rd(c->io.fd, c->rb + c->rb_len, c->rb_size - c->rb_len, &c->rready);
+    if (k > 0) {
+        c->rb_len += (uint32_t)k;
+        c->prog |= PROG_CR;
+        return 1;
+    }
+    if (k == 0 || k != -EAGAIN) {
+        c->eof = 1;
+        return 1;
+    }
+    return 0;
+}
+
+static int validate_req_body(struct req *r)
+{
+    struct conn *c = r->c;
+    if (r->rq_done || r->rs_state == RS_LOCAL || r->rq_val >= c->rb_len)
+        return 0;
+    if (r->rq_body == H1_BODY_LENGTH) {
+        uint64_t n = c->rb_len - r->rq_val;
+        if (n > r->rq_left)
+            n = r->rq_left;
+        r->rq_val += (uint32_t)n;
+        r->rq_left -= n;
+        r->rq_bytes += n;
+        if (!r->rq_left)
+            r->rq_done = 1;
+        return n > 0;
+    }
+    int p = 0;
+    while (!r->rq_ch.done && r->rq_val < c->rb_len) {
+        struct h1_slice d;
+        ptrdiff_t k = h1_chunked_decode(&r->rq_ch, c->rb + r->rq_val, c->rb_len - r->rq_val, &d);
+        if (k < 0) {
+            LOG_V(2, "proxy: %.*s: bad chunked body: %s", (int)c->iplen, c->ip,
+                  h1_strerror(r->rq_ch.err));
+            bad_body(r, h1_error_status(r->rq_ch.err, 0));
+            return 1;
+        }
+        if (k == 0)
+            break;
+        r->rq_val += (uint32_t)k;
+        r->rq_bytes += d.len;
+        p = 1;
+    }
+    if (r->rq_ch.done)
+        r->rq_done = 1;
+    return p;
+}
+
+static int upstream_write(struct req *r)
+{
+    struct upconn *u = r->up;
+    if (!u || u->state != UP_ACTIVE || !u->wready || u->shut)
+        return 0;
+    struct iovec iov[2];
+    int n = 0;
+    size_t total = 0;
+    int head = r->ob_kind == OB_REQ && r->ob_off < r->ob_len;
+    if (head) {
+        iov[n].iov_base = r->ob + r->ob_off;
+        iov[n].iov_len = r->ob_len - r->ob_off;
+        total += iov[n++].iov_len;
+    }
+    if (r->rq_val > r->rq_fwd) {
+        iov[n].iov_base = r->c->rb + r->rq_fwd;
+        iov[n].iov_len = r->rq_val - r->rq_fwd;
+        total += iov[n++].iov_len;
+    }
+    if (!n)
+        return 0;
+    ssize_t k = wv(u->io.fd, iov, n);
+    if (k < 0) {
+        if (k == -EAGAIN) {
+            u->wready = 0;
+            return 0;
+        }
+        if (r->rs_state == RS_TUNNEL)
+            abort_req(r, 0);
+        else
+            upstream_failed(r, 0);
+        return 1;
+    }
+    if ((size_t)k < total)
+        u->wready = 0;
+    size_t left = (size_t)k;
+    if (head) {
+        size_t a = r->ob_len - r->ob_off;
+        if (a > left)
+            a = left;
+        r->ob_off += (uint32_t)a;
+        left -= a;
+    }
+    r->rq_fwd += (uint32_t)left;
+    if (r->rq_done && r->ob_off == r->ob_len && r->rq_fwd == r->rq_val)
+        r->rq_sent = 1;
+    r->c->prog |= PROG_UW;
+    return 1;
+}
+
+static int upstream_read(struct req *r)
+{
+    struct upconn *u = r->up;
+    struct pworker *w = r->c->w;
+    if (!u || u->state != UP_ACTIVE || !u->rready || u->eof)
+        return 0;
+    if (r->ob_kind == OB_REQ && r->ob_off < r->ob_len)
+        return 0; /* the head goes first; the response head will need ob */
+    if (r->rs_state == RS_LOCAL || (r->rs_state == RS_BODY && r->rs_done))
+        return 0;
+    if (!r->ub) {
+        if (!(r->ub = pbuf_take(w, &r->ub_size))) {
+            abort_req(r, 502);
+            return 1;
+        }
+        r->ub_len = 0;
+    }
+    if (r->rs_state != RS_WAIT && r->rs_fwd == r->ub_len) {
+        r->ub_len = r->rs_fwd = r->rs_val = r->rs_dec = 0;
+    } else if (r->ub_len == r->ub_size) {
+        if (r->rs_state == RS_WAIT) {
+            if (pbuf_grow(w, &r->ub, &r->ub_size, r->ub_len) < 0) {
+                LOG_V(1, "proxy: upstream %s: response head too large", r->ep->hostport);
+                local_response(r, 502);
+                return 1;
+            }
+        } else if (r->rs_fwd > 0) {
+            uint32_t f = r->rs_fwd;
+            memmove(r->ub, r->ub + f, r->ub_len - f);
+            r->ub_len -= f;
+            r->rs_val -= f;
+            r->rs_dec -= f;
+            r->rs_fwd = 0;
+        } else {
+            return 0; /* full: wait for the client */
+        }
+    }
+    ssize_t k = rd(u->io.fd, r->ub + r->ub_len, r->ub_size - r->ub_len, &u->rready);
+    if (k > 0) {
+        r->ub_len += (uint32_t)k;
+        r->got_resp_byte = 1;
+        r->c->prog |= PROG_UR;
+        return 1;
+    }
+    if (k == 0) {
+        u->eof = 1;
+        return 1;
+    }
+    if (k == -EAGAIN)
+        return 0;
+    if (r->rs_state == RS_WAIT) {
+        upstream_failed(r, 0);
+    } else if (r->rs_state == RS_BODY && r->rs_body == H1_BODY_CLOSE) {
+        u->eof = 1; /* a reset ends a close-delimited body as well as a FIN */
+    } else {
+        abort_req(r, 0);
+    }
+    return 1;
+}
+
+static int validate_resp_body(struct req *r)
+{
+    struct upconn *u = r->up;
+    if (r->rs_done)
+        return 0;
+    int p = 0;
+    switch (r->rs_body) {
+    case H1_BODY_NONE:
+        r->rs_done = 1;
+        p = 1;
+        break;
+    case H1_BODY_LENGTH: {
+        uint64_t n = r->ub_len - r->rs_val;
+        if (n > r->rs_left)
+            n = r->rs_left;
+        r->rs_val += (uint32_t)n;
+        r->rs_dec = r->rs_val;
+        r->rs_left -= n;
+        if (!r->rs_left)
+            r->rs_done = 1;
+        p = n > 0 || r->rs_done;
+        break;
+    }
+    case H1_BODY_CLOSE:
+        if (r->rs_val < r->ub_len) {
+            r->rs_val = r->rs_dec = r->ub_len;
+            p = 1;
+        }
+        if (u && u->eof) {
+            r->rs_done = 1;
+            p = 1;
+        }
+        break;
+    case H1_BODY_CHUNKED:
+        while (!r->rs_ch.done && r->rs_dec < r->ub_len) {
+            struct h1_slice d;
+            ptrdiff_t k =
+                h1_chunked_decode(&r->rs_ch, r->ub + r->rs_dec, r->ub_len - r->rs_dec, &d);
+            if (k < 0) {
+                LOG_V(1, "proxy: upstream %s: bad chunked body: %s", r->ep->hostport,
+                      h1_strerror(r->rs_ch.err));
+                abort_req(r, 0);
+                return 1;
+            }
+            if (k == 0)
+                break;
+            if (r->rs_decode) {
+                if (d.len)
+                    memmove(r->ub + r->rs_val, d.p, d.len);
+                r->rs_val += (uint32_t)d.len;
+            }
+            r->rs_dec += (uint32_t)k;
+            if (!r->rs_decode)
+                r->rs_val = r->rs_dec;
+            p = 1;
+        }
+        if (r->rs_ch.done)
+            r->rs_done = 1;
+        break;
+    default:
+        break;
+    }
+    if (r->rs_done) {
+        if (r->ub_len > r->rs_dec)
+            r->rs_extra = 1;
+    } else if (u && u->eof && r->rs_body != H1_BODY_CLOSE) {
+        LOG_V(1, "proxy: upstream %s: response cut short", r->ep->hostport);
+        abort_req(r, 0);
+        return 1;
+    }
+    return p;
+}
+
+static int client_write(struct req *r)
+{
+    struct conn *c = r->c;
+    if (!c->wready)
+        return 0;
+    struct iovec iov[3];
+    int n = 0;
+    size_t total = 0;
+    int cont = r->cont == 2 && r->cont_off < CONTINUE_LEN;
+    if (cont) {
+        iov[n].iov_base = (char *)CONTINUE + r->cont_off;
+        iov[n].iov_len = CONTINUE_LEN - r->cont_off;
+        total += iov[n++].iov_len;
+    }
+    int head = (r->ob_kind == OB_RESP || r->ob_kind == OB_LOCAL) && r->ob_off < r->ob_len;
+    if (head) {
+        iov[n].iov_base = r->ob + r->ob_off;
+        iov[n].iov_len = r->ob_len - r->ob_off;
+        total += iov[n++].iov_len;
+    }
+    int body = r->ob_kind == OB_RESP && r->rs_val > r->rs_fwd;
+    if (body) {
+        iov[n].iov_base = r->ub + r->rs_fwd;
+        iov[n].iov_len = r->rs_val - r->rs_fwd;
+        total += iov[n++].iov_len;
+    }
+    if (!n)
+        return 0;
+    ssize_t k = wv(c->io.fd, iov, n);
+    if (k < 0) {
+        if (k == -EAGAIN) {
+            c->wready = 0;
+            return 0;
+        }
+        abort_req(r, 499);
+        return 1;
+    }
+    if ((size_t)k < total)
+        c->wready = 0;
+    size_t left = (size_t)k, a;
+    if (cont) {
+        a = CONTINUE_LEN - r->cont_off;
+        a = a < left ? a : left;
+        r->cont_off = (uint8_t)(r->cont_off + a);
+        left -= a;
+    }
+    if (head) {
+        a = r->ob_len - r->ob_off;
+        a = a < left ? a : left;
+        r->ob_off += (uint32_t)a;
+        left -= a;
+    }
+    r->rs_fwd += (uint32_t)left;
+    r->bytes_out += left;
+    c->prog |= PROG_CW;
+    return 1;
+}
+
+/* ---- the connection ---------------------------------------------------- */
+
+static struct conn *conn_alloc(struct pworker *w)
+{
+    struct conn *c = w->free_conns;
+    if (c) {
+        w->free_conns = c->next_free;
+        w->nfree_conns--;
+    } else if (!(c = malloc(sizeof *c))) {
+        return NULL;
+    }
+    memset(c, 0, sizeof *c);
+    return c;
+}
+
+static void conn_free(struct conn *c)
+{
+    struct pworker *w = c->w;
+    if (c->req)
+        req_free(c->req);
+    timer_stop(w->loop, &c->timer);
+    loop_defer_cancel(w->loop, &c->dfr);
+    if (c->reset) {
+        struct linger lg = {1, 0};
+        setsockopt(c->io.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
+    }
+    io_close(w->loop, &c->io);
+    pbuf_give(w, c->rb, c->rb_size);
+    c->link.prev->next = c->link.next;
+    c->link.next->prev = c->link.prev;
+    if (w->nfree_conns < FREE_CONNS_MAX) {
+        c->next_free = w->free_conns;
+        w->free_conns = c;
+        w->nfree_conns++;
+    } else {
+        free(c);
+    }
+    worker_conn_gone(w);
+}
+
+static void conn_set_timer(struct conn *c, int mode, uint32_t ms)
+{
+    c->tmode = (uint8_t)mode;
+    timer_start(c->w->loop, &c->timer, ms, conn_timeout);
+}
+
+/* Our side is done: shut it, drain what the client still sends (so that
+ * unread bytes do not turn our close into a reset that destroys the
+ * response on its way), close at its end of stream or after a while. */
+static void conn_linger(struct conn *c)
+{
+    struct pworker *w = c->w;
+    pbuf_give(w, c->rb, c->rb_size);
+    c->rb = NULL;
+    c->rb_len = c->rb_off = c->rb_size = 0;
+    c->state = CS_LINGER;
+    if (c->eof) {
+        c->dead = 1;
+        return;
+    }
+    shutdown(c->io.fd, SHUT_WR);
+    conn_set_timer(c, TM_LINGER, PROXY_LINGER_MS);
+}
+
+static void req_done(struct req *r)
+{
+    struct conn *c = r->c;
+    struct pworker *w = c->w;
+    alog_write(r);
+    if (r->up) {
+        struct upconn *u = r->up;
+        r->up = NULL;
+        if (r->rs_state == RS_BODY && r->rq_sent && r->rs_done && !r->rs_extra &&
+            (r->rm.flags & H1_MF_KEEP_ALIVE)) {
+            u->tmode = UT_NONE;
+            up_release(u);
+        } else {
+            up_close(u);
+        }
+    }
+    int keep = r->keep && !c->closing && !w->draining && !c->eof && r->rs_state != RS_TUNNEL;
+    uint32_t next = r->rq_val;
+    req_free(r);
+    if (!keep) {
+        conn_linger(c);
+        return;
+    }
+    c->rb_off = next;
+    if (c->rb_off >= c->rb_len) {
+        pbuf_give(w, c->rb, c->rb_size);
+        c->rb = NULL;
+        c->rb_len = c->rb_off = c->rb_size = 0;
+    }
+    c->state = CS_IDLE;
+    conn_set_timer(c, TM_IDLE, w->px->cfg.keepalive_timeout_ms);
+}
+
+static int finished(const struct req *r)
+{
+    if (r->cont == 2 && r->cont_off > 0 && r->cont_off < CONTINUE_LEN)
+        return 0;
+    if (r->ob_off < r->ob_len)
+        return 0;
+    if (r->rs_state == RS_LOCAL)
+        return 1;
+    return r->rs_state == RS_BODY && r->rs_done && r->rs_fwd == r->rs_val;
+}
+
+#define STEP(x)                                                                                    \
+    do {                                                                                           \
+        p |= (x);                                                                                  \
+        if (c->dead || c->req != r || c->state != st)                                              \
+            return 1;                                                                              \
+    } while (0)
+
+static int step_active(struct req *r)
+{
+    struct conn *c = r->c;
+    int p = 0, st = c->state;
+    STEP(client_read_body(r));
+    STEP(validate_req_body(r));
+    if (c->eof && !r->rq_done && r->rs_state != RS_LOCAL) {
+        abort_req(r, 499); /* the client left in the middle of its body */
+        return 1;
+    }
+    STEP(upstream_write(r));
+    STEP(upstream_read(r));
+    if (r->rs_state == RS_WAIT)
+        STEP(parse_resp_head(r));
+    if (r->rs_state == RS_BODY)
+        STEP(validate_resp_body(r));
+    STEP(client_write(r));
+    if (finished(r)) {
+        req_done(r);
+        return 1;
+    }
+    return p;
+}
+
+static int step_tunnel(struct req *r)
+{
+    struct conn *c = r->c;
+    struct upconn *u = r->up;
+    int p = 0, st = c->state;
+    if (!c->eof && c->rready) {
+        if (r->rq_fwd == c->rb_len)
+            c->rb_len = r->rq_fwd = r->rq_val = 0;
+        if (c->rb_len < c->rb_size) {
+            ssize_t k = rd(c->io.fd, c->rb + c->rb_len, c->rb_size - c->rb_len, &c->rready);
+            if (k > 0) {
+                c->rb_len += (uint32_t)k;
+                r->rq_val = c->rb_len;
+                c->prog |= PROG_CR;
+                p = 1;
+            } else if (k == 0 || k != -EAGAIN) {
+                c->eof = 1;
+                p = 1;
+            }
+        }
+    }
+    STEP(upstream_write(r));
+    if (c->eof && r->rq_fwd == r->rq_val && !u->shut) {
+        shutdown(u->io.fd, SHUT_WR); /* pass the client's end of stream on */
+        u->shut = 1;
+        p = 1;
+    }
+    STEP(upstream_read(r));
+    r->rs_val = r->ub_len;
+    STEP(client_write(r));
+    if (u->eof && r->rs_fwd == r->ub_len && r->ob_off == r->ob_len && !r->cshut) {
+        shutdown(c->io.fd, SHUT_WR); /* and the upstream's */
+        r->cshut = 1;
+        p = 1;
+    }
+    if (u->shut && r->cshut) {
+        req_done(r);
+        return 1;
+    }
+    return p;
+}
+
+static void step_linger(struct conn *c)
+{
+    char tmp[4096];
+    while (c->rready) {
+        ssize_t k = rd(c->io.fd, tmp, sizeof tmp, &c->rready);
+        if (k == 0 || (k < 0 && k != -EAGAIN)) {
+            c->dead = 1;
+            return;
+        }
+    }
+}
+
+/* IDLE: read the first bytes of the next request, if any came. A buffer
+ * is taken only for bytes that are there. */
+static int step_idle(struct conn *c)
+{
+    struct pworker *w = c->w;
+    if (c->rb_len == c->rb_off) {
+        if (!c->rready)
+            return 0;
+        if (!c->rb) {
+            if (!(c->rb = pbuf_take(w, &c->rb_size))) {
+                c->dead = 1;
+                return 0;
+            }
+        }
+        c->rb_len = c->rb_off = 0;
+        ssize_t k = rd(c->io.fd, c->rb, c->rb_size, &c->rready);
+        if (k <= 0) {
+            pbuf_give(w, c->rb, c->rb_size);
+            c->rb = NULL;
+            c->rb_size = 0;
+            if (k != -EAGAIN)
+                c->dead = 1; /* closed between requests: the normal end */
+            return 0;
+        }
+        c->rb_len = (uint32_t)k;
+    }
+    struct req *r = req_new(c);
+    if (!r) {
+        c->dead = 1;
+        return 0;
+    }
+    c->req = r;
+    c->state = CS_HEAD;
+    if (c->tmode != TM_HEADER)
+        conn_set_timer(c, TM_HEADER, w->px->cfg.client_header_timeout_ms);
+    return 1;
+}
+
+static int step_head(struct conn *c)
+{
+    struct req *r = c->req;
+    struct pworker *w = c->w;
+    uint32_t avail = c->rb_len - c->rb_off;
+    if (avail > r->parsed) {
+        int n = h1_parse_request(&r->p, &r->m, c->rb + c->rb_off, avail);
+        if (n > 0) {
+            begin_request(r, (uint32_t)n);
+            return 1;
+        }
+        if (n == H1_ERROR) {
+            head_error(r, r->p.status);
+            return 1;
+        }
+        if (n == H1_H2_PREFACE) {
+            LOG_V(2, "proxy: %.*s: HTTP/2 preface on an HTTP/1.1 port", (int)c->iplen, c->ip);
+            c->dead = 1;
+            return 0;
+        }
+        r->parsed = avail;
+    }
+    if (c->eof) {
+        LOG_V(2, "proxy: %.*s: connection closed in a request head", (int)c->iplen, c->ip);
+        c->dead = 1;
+        return 0;
+    }
+    if (!c->rready)
+        return 0;
+    if (c->rb_len == c->rb_size) {
+        if (c->rb_off > 0) {
+            memmove(c->rb, c->rb + c->rb_off, avail);
+            c->rb_len = avail;
+            c->rb_off = 0;
+        } else if (pbuf_grow(w, &c->rb, &c->rb_size, c->rb_len) < 0) {
+            head_error(r, 431);
+            return 1;
+        }
+    }
+    ssize_t k = rd(c->io.fd, c->rb + c->rb_len, c->rb_size - c->rb_len, &c->rready);
+    if (k > 0) {
+        c->rb_len += (uint32_t)k;
+        return 1;
+    }
+    if (k == 0 || k != -EAGAIN) {
+        c->eof = 1;
+        return 1;
+    }
+    return 0;
+}
+
+/* Which timers should run now, given what each side waits for. */
+static void arm_timers(struct conn *c)
+{
+    const struct proxy_config *cfg = &c->w->px->cfg;
+    struct loop *loop = c->w->loop;
+    struct req *r = c->req;
+    int want = TM_NONE;
+    uint32_t ms = 0;
+    unsigned prog = c->prog;
+    c->prog = 0;
+    if (!r)
+        return; /* IDLE and LINGER */
+    if (c->state == CS_TUNNEL) {
+        want = TM_TUNNEL;
+        ms = cfg->tunnel_timeout_ms;
+    } else if (c->state == CS_ACTIVE) {
+        int out = (r->cont == 2 && r->cont_off < CONTINUE_LEN) ||
+                  ((r->ob_kind == OB_RESP || r->ob_kind == OB_LOCAL) && r->ob_off < r->ob_len) ||
+                  (r->ob_kind == OB_RESP && r->rs_val > r->rs_fwd);
+        if (!r->rq_done && r->rs_state != RS_LOCAL && !c->rready && !c->eof &&
+            (c->rb_len < c->rb_size || r->rq_fwd > 0)) {
+            want = TM_BODY;
+            ms = cfg->client_body_timeout_ms;
+            prog &= PROG_CR;
+        } else if (!c->wready && out) {
+            want = TM_SEND;
+            ms = cfg->send_timeout_ms;
+            prog &= PROG_CW;
+        }
+    } else {
+        return; /* IDLE, HEAD and LINGER timers are set when entering them */
+    }
+    if (want != c->tmode) {
+        c->tmode = (uint8_t)want;
+        if (want == TM_NONE)
+            timer_stop(loop, &c->timer);
+        else
+            timer_start(loop, &c->timer, ms, conn_timeout);
+    } else if (want != TM_NONE && prog) {
+        timer_again(loop, &c->timer);
+    }
+    struct upconn *u = r->up;
+    if (!u || u->state != UP_ACTIVE)
+        return;
+    int uw = UT_NONE;
+    if (c->state == CS_ACTIVE) {
+        int blocked_out = !u->wready && ((r->ob_kind == OB_REQ && r->ob_off < r->ob_len) ||
+                                         r->rq_val > r->rq_fwd);
+        int waiting = r->rs_state == RS_WAIT && r->rq_sent;
+        int body = r->rs_state == RS_BODY && !r->rs_done &&
+                   !(r->rs_val > r->rs_fwd && !c->wready && r->ub_len == r->ub_size);
+        if (blocked_out || waiting || body)
+            uw = UT_IO;
+    }
+    if (uw != u->tmode) {
+        u->tmode = (uint8_t)uw;
+        if (uw == UT_NONE)
+            timer_stop(loop, &u->timer);
+        else
+            up_set_timer(u, cfg->upstream_timeout_ms);
+    } else if (uw == UT_IO && (prog & (PROG_UR | PROG_UW))) {
+        timer_again(loop, &u->timer);
+    }
+}
+
+static void conn_pump(struct conn *c)
+{
+    for (int i = 0; i < PUMP_MAX && !c->dead; i++) {
+        int p = 0;
+        switch (c->state) {
+        case CS_IDLE:
+            p = step_idle(c);
+            break;
+        case CS_HEAD:
+            p = step_head(c);
+            break;
+        case CS_ACTIVE:
+            p = c->req ? step_active(c->req) : 0;
+            break;
+        case CS_TUNNEL:
+            p = c->req ? step_tunnel(c->req) : 0;
+            break;
+        case CS_LINGER:
+            step_linger(c);
+            break;
+        }
+        if (!p)
+            break;
+    }
+    if (c->dead) {
+        conn_free(c);
+        return;
+    }
+    arm_timers(c);
+}
+
+static void conn_io(struct loop *loop, struct io *io, unsigned ev)
+{
+    (void)loop;
+    struct conn *c = NET_CONTAINER_OF(io, struct conn, io);
+    mark_ready(&c->rready, ev);
+    if (ev & (IO_WRITE | IO_HUP | IO_ERR))
+        c->wready = 1;
+    if ((ev & (IO_HUP | IO_ERR)) && c->state == CS_ACTIVE && c->req->rs_state == RS_WAIT)
+        abort_req(c->req, 499); /* reset while its request waits upstream */
+    conn_pump(c);
+}
+
+static void conn_timeout(struct loop *loop, struct timer *t)
+{
+    (void)loop;
+    struct conn *c = NET_CONTAINER_OF(t, struct conn, timer);
+    struct req *r = c->req;
+    int mode = c->tmode;
+    c->tmode = TM_NONE;
+    switch (mode) {
+    case TM_HEADER:
+        if (r && c->rb_len > c->rb_off) {
+            LOG_V(2, "proxy: %.*s: request head timed out", (int)c->iplen, c->ip);
+            head_error(r, 408);
+            break;
+        }
+        c->dead = 1;
+        break;
+    case TM_BODY:
+        LOG_V(2, "proxy: %.*s: request body timed out", (int)c->iplen, c->ip);
+        r->ka = 0;
+        if (r->rs_state == RS_WAIT)
+            local_response(r, 408);
+        else
+            abort_req(r, 408);
+        break;
+    case TM_SEND:
+    case TM_TUNNEL:
+        /* A client that takes nothing: reset, so that the megabytes the
+         * kernel still queues for it are dropped, not trickled out. */
+        c->reset = 1;
+        abort_req(r, 0);
+        break;
+    default: /* TM_IDLE, TM_LINGER */
+        c->dead = 1;
+        break;
+    }
+    conn_pump(c);
+}
+
+void conn_accept(struct pworker *w, int fd, const struct sockaddr *sa)
+{
+    struct conn *c = conn_alloc(w);
+    if (!c) {
+        close(fd);
+        return;
+    }
+    c->w = w;
+    int one = 1;
+    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+    c->iplen = (uint8_t)net_addr_format_ip(sa, c->ip, sizeof c->ip);
+    timer_init(&c->timer);
+    defer_init(&c->dfr);
+    io_init(&c->io, fd, conn_io);
+    if (io_start(w->loop, &c->io, IO_READ | IO_WRITE) < 0) {
+        close(fd);
+        c->next_free = w->free_conns;
+        w->free_conns = c;
+        w->nfree_conns++;
+        return;
+    }
+    c->link.next = w->conns.next;
+    c->link.prev = &w->conns;
+    w->conns.next->prev = &c->link;
+    w->conns.next = &c->link;
+    atomic_fetch_add_explicit(&w->nconns, 1, memory_order_relaxed);
+    c->state = CS_IDLE;
+    c->wready = 1;
+    conn_set_timer(c, TM_HEADER, w->px->cfg.client_header_timeout_ms);
+}
+
+void conn_drain(struct conn *c)
+{
+    if (c->state == CS_IDLE && !c->req)
+        conn_free(c);
+    else
+        c->closing = 1;
+}
+
+void conn_kill(struct conn *c)
+{
+    conn_free(c);
+}
+
+/* ---- upstream events --------------------------------------------------- */
+
+void req_upstream_event(struct upconn *u, unsigned ev)
+{
+    struct req *r = u->req;
+    struct conn *c = r->c;
+    if (u->state == UP_CONNECTING) {
+        if (!(ev & (IO_WRITE | IO_ERR | IO_HUP)))
+            return;
+        int res = net_connect_result(u->io.fd);
+        if (res == 0) {
+            u->state = UP_ACTIVE;
+            u->wready = 1;
+            mark_ready(&u->rready, ev & ~(unsigned)(IO_ERR | IO_HUP));
+            on_connected(r);
+        } else {
+            LOG_V(1, "proxy: connect %s: %s", r->ep->hostport, strerror(-res));
+            upstream_failed(r, 0);
+        }
+    } else {
+        mark_ready(&u->rready, ev);
+        if (ev & (IO_WRITE | IO_HUP | IO_ERR))
+            u->wready = 1;
+    }
+    conn_pump(c);
+}
+
+void req_upstream_timeout(struct upconn *u)
+{
+    struct req *r = u->req;
+    struct conn *c = r->c;
+    int mode = u->tmode;
+    u->tmode = UT_NONE;
+    if (mode == UT_CONNECT || r->rs_state == RS_WAIT)
+        upstream_failed(r, 1);
+    else
+        abort_req(r, 504);
+    conn_pump(c);
+}
