@@ -405,7 +405,11 @@ static void rate_limit_spaces_requests(void **state)
     kube_client_stats(slow, &st);
     assert_int_equal(st.requests, 11);
     assert_int_equal(st.connects, 1); /* one connection, reused */
-    assert_true(st.throttled_ms >= 450);
+    /* How much of the spacing was spent waiting depends on how fast the
+     * server answered (on a busy machine a request alone can take 50 ms),
+     * so only the wall-clock bound above is certain; the limiter must not
+     * claim more waiting than there was time. */
+    assert_true(st.throttled_ms <= (long)(secs * 1000) + 10);
     kube_client_free(slow);
 }
 
