@@ -21,6 +21,7 @@
 #include <string.h>
 
 #include "core/json.h"
+#include "core/text.h"
 
 /* Sub-templates (unions, ['key'] and filters are parsed as templates of their
  * own) nest at most this deep; real templates need 3. */
@@ -208,9 +209,9 @@ static bool is_digit(int32_t r)
 static bool is_print(int32_t r)
 {
     static const struct range32 unprintable[] = {
-        {0x80, 0xA0},       {0xAD, 0xAD},       {0x1680, 0x1680},   {0x2000, 0x200F},
-        {0x2028, 0x202F},   {0x205F, 0x206F},   {0x3000, 0x3000},   {0xD800, 0xF8FF},
-        {0xFEFF, 0xFEFF},   {0xFFF0, 0xFFFB},   {0xFFFE, 0xFFFF},   {0xE0000, 0x10FFFF},
+        {0x80, 0xA0},     {0xAD, 0xAD},     {0x1680, 0x1680}, {0x2000, 0x200F},
+        {0x2028, 0x202F}, {0x205F, 0x206F}, {0x3000, 0x3000}, {0xD800, 0xF8FF},
+        {0xFEFF, 0xFEFF}, {0xFFF0, 0xFFFB}, {0xFFFE, 0xFFFF}, {0xE0000, 0x10FFFF},
     };
     if (r < 0x80)
         return r >= 0x20 && r < 0x7F;
@@ -771,17 +772,6 @@ static int parse_recursive(struct parser *p, struct node *cur)
     return 0;
 }
 
-static int hexval(char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 /* strconv.UnquoteChar: decodes one character or escape at s[0..n).
  * Returns bytes consumed, or 0 on a syntax error. */
 static size_t unquote_char(const char *s, size_t n, char quote, int32_t *value, bool *multibyte)
@@ -834,7 +824,7 @@ static size_t unquote_char(const char *s, size_t n, char quote, int32_t *value, 
             return 0;
         uint32_t v = 0;
         for (size_t j = 0; j < k; j++) {
-            int h = hexval(s[2 + j]);
+            int h = text_hexval(s[2 + j]);
             if (h < 0)
                 return 0;
             v = v << 4 | (uint32_t)h;
@@ -1049,12 +1039,12 @@ enum vkind {
 
 struct val {
     enum vkind kind;
-    const json_t *j;  /* V_JSON, borrowed from the data */
-    const char *s;    /* V_STR, borrowed from the template */
-    size_t slen;      /* V_STR */
-    long long i;      /* V_INT, V_BYTE */
-    double f;         /* V_FLOAT */
-    bool b;           /* V_BOOL */
+    const json_t *j; /* V_JSON, borrowed from the data */
+    const char *s;   /* V_STR, borrowed from the template */
+    size_t slen;     /* V_STR */
+    long long i;     /* V_INT, V_BYTE */
+    double f;        /* V_FLOAT */
+    bool b;          /* V_BOOL */
 };
 
 struct vlist {
@@ -1401,8 +1391,7 @@ static int print_val(struct exec *x, const struct val *v)
     if (rc == -ELOOP)
         return fatal(x, "document nested deeper than %d levels", NEST_MAX);
     if (rc)
-        return fatal(x, "jsonpath output exceeds %zu bytes",
-                     b->max ? b->max : BUF_DEFAULT_MAX);
+        return fatal(x, "jsonpath output exceeds %zu bytes", b->max ? b->max : BUF_DEFAULT_MAX);
     return 0;
 }
 
@@ -1651,13 +1640,12 @@ static int eval_array(struct exec *x, const struct vlist *in, const struct node 
             return ret_input(x, out, in);
         }
         if (p1.value > len || p1.value < 0) {
-            go_err(x, "array index out of bounds: index %lld, length %lld",
-                   wrap_add(p1.value, -1), len);
+            go_err(x, "array index out of bounds: index %lld, length %lld", wrap_add(p1.value, -1),
+                   len);
             return ret_input(x, out, in);
         }
         if (p0.value > p1.value) {
-            go_err(x, "starting index %lld is greater than ending index %lld", p0.value,
-                   p1.value);
+            go_err(x, "starting index %lld is greater than ending index %lld", p0.value, p1.value);
             return ret_input(x, out, in);
         }
         long long step = 1;
@@ -2023,8 +2011,8 @@ static int find_results(struct exec *x, size_t start, struct val data)
     return rc;
 }
 
-int jsonpath_exec(const struct jsonpath *jp, const json_t *data, int allow_missing,
-                  struct buf *out, struct err *e)
+int jsonpath_exec(const struct jsonpath *jp, const json_t *data, int allow_missing, struct buf *out,
+                  struct err *e)
 {
     struct exec x = {
         .top = jp->root,
@@ -2051,8 +2039,7 @@ int jsonpath_parse_error_text(const char *tmpl, const char *msg, struct buf *out
     return buf_addf(out, "error parsing jsonpath %s, %s", tmpl, msg);
 }
 
-int jsonpath_exec_error_text(const char *tmpl, const char *msg, const json_t *data,
-                             struct buf *out)
+int jsonpath_exec_error_text(const char *tmpl, const char *msg, const json_t *data, struct buf *out)
 {
     int rc = buf_adds(out, "error executing jsonpath ");
     rc = rc ? rc : go_quote(out, tmpl, strlen(tmpl));

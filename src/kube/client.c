@@ -15,6 +15,7 @@
 #include <jansson.h>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "kube/curl_load.h"
 #include "kube/discovery.h"
 #include "kube/exec.h"
@@ -332,16 +333,6 @@ static char *bearer(const char *token)
     return buf_take(&b);
 }
 
-static void trim_ws(char *s)
-{
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    size_t k = strspn(s, " \t\r\n");
-    if (k)
-        memmove(s, s + k, n - k + 1);
-}
-
 /* Called with c->lock held. */
 static int file_token(struct kube_client *c, struct err *e)
 {
@@ -363,7 +354,7 @@ static int file_token(struct kube_client *c, struct err *e)
             break;
     fclose(f);
     char *t = buf_take(&b);
-    trim_ws(t);
+    text_trim(t);
     free(c->file_token);
     c->file_token = t;
     c->file_token_at = now;

@@ -8,6 +8,7 @@
 
 #include "core/buf.h"
 #include "core/file.h"
+#include "core/text.h"
 #include "kubeconfig/kcfg.h"
 
 #define EXEC_EXTENSION "client.authentication.k8s.io/exec"
@@ -305,16 +306,6 @@ static int sa_dir_read(const char *dir, const char *name, char **out, struct err
     return rc;
 }
 
-static void trim(char *s)
-{
-    size_t n = strlen(s);
-    while (n && isspace((unsigned char)s[n - 1]))
-        s[--n] = '\0';
-    size_t k = strspn(s, " \t\r\n");
-    if (k)
-        memmove(s, s + k, n - k + 1);
-}
-
 /* rest.InClusterConfig, plus the namespace clientcmd's in-cluster config
  * gives. Returns 1 when not in a cluster, 0 on success, -1 on error. */
 static int in_cluster(struct kube_restcfg *cfg, struct err *e)
@@ -338,7 +329,7 @@ static int in_cluster(struct kube_restcfg *cfg, struct err *e)
         buf_fini(&tf);
         return -1;
     }
-    trim(token);
+    text_trim(token);
     struct buf url = BUF_INIT;
     if (strchr(host, ':'))
         buf_addf(&url, "https://[%s]:%s", host, port);
@@ -358,7 +349,7 @@ static int in_cluster(struct kube_restcfg *cfg, struct err *e)
         if (pns && *pns)
             cfg->namespace_ = strdup(pns);
         else if (sa_dir_read(dir, "namespace", &ns, &ce) == 0) {
-            trim(ns);
+            text_trim(ns);
             if (*ns)
                 cfg->namespace_ = ns;
             else

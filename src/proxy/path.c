@@ -3,16 +3,7 @@
 
 #include <string.h>
 
-static int hexval(unsigned char c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
+#include "core/text.h"
 
 static int unreserved(unsigned char c)
 {
@@ -67,7 +58,8 @@ ssize_t path_normalize(const char *path, size_t len, char *out, size_t cap)
         if (c == '%') {
             if (i + 2 >= len)
                 return -1;
-            int hi = hexval((unsigned char)path[i + 1]), lo = hexval((unsigned char)path[i + 2]);
+            int hi = text_hexval((unsigned char)path[i + 1]),
+                lo = text_hexval((unsigned char)path[i + 2]);
             if (hi < 0 || lo < 0)
                 return -1;
             unsigned char d = (unsigned char)(hi << 4 | lo);

@@ -1,0 +1,12 @@
+/* Small text helpers shared by the parsers and the API client. */
+#ifndef FERRY_CORE_TEXT_H
+#define FERRY_CORE_TEXT_H
+
+/* The value of hexadecimal digit <c> (either case), or -1. */
+int text_hexval(int c);
+
+/* Removes leading and trailing white space (space, tab, CR, LF, VT, FF)
+ * from the NUL-terminated <s>, in place. */
+void text_trim(char *s);
+
+#endif
