@@ -472,7 +472,10 @@ static int run_unset(struct cli_ctx *c)
 
 /* ---- the command table ---- */
 
-#define END {NULL, 0, 0, NULL, NULL}
+#define END                                                                                        \
+    {                                                                                              \
+        NULL, 0, 0, NULL, NULL                                                                     \
+    }
 
 static const struct cli_flag view_flags[] = {
     {"allow-missing-template-keys", 0, CLI_BOOL, "true",
@@ -531,7 +534,8 @@ static const struct cli_flag set_context_flags[] = {
 };
 
 static const struct cli_flag get_contexts_flags[] = {
-    {"no-headers", 0, CLI_BOOL, "false", "When using the default output format, don't print headers"},
+    {"no-headers", 0, CLI_BOOL, "false",
+     "When using the default output format, don't print headers"},
     {"output", 'o', CLI_STRING, "", "Output format. One of: (name)"},
     END,
 };
@@ -572,8 +576,8 @@ static const struct cli_cmd cmd_use_context = {
 };
 VERB(cmd_current_context, "current-context", "Display the current-context", "", NULL,
      run_current_context);
-VERB(cmd_get_contexts, "get-contexts", "Describe one or many contexts",
-     "[(-o|--output=)name)]", get_contexts_flags, run_get_contexts);
+VERB(cmd_get_contexts, "get-contexts", "Describe one or many contexts", "[(-o|--output=)name)]",
+     get_contexts_flags, run_get_contexts);
 VERB(cmd_get_clusters, "get-clusters", "Display clusters defined in the kubeconfig", "", NULL,
      run_get_clusters);
 VERB(cmd_get_users, "get-users", "Display users defined in the kubeconfig", "", NULL,
@@ -582,20 +586,32 @@ VERB(cmd_delete_context, "delete-context", "Delete the specified context from th
      "NAME", NULL, run_delete_context);
 VERB(cmd_delete_cluster, "delete-cluster", "Delete the specified cluster from the kubeconfig",
      "NAME", NULL, run_delete_cluster);
-VERB(cmd_delete_user, "delete-user", "Delete the specified user from the kubeconfig", "NAME",
-     NULL, run_delete_user);
+VERB(cmd_delete_user, "delete-user", "Delete the specified user from the kubeconfig", "NAME", NULL,
+     run_delete_user);
 VERB(cmd_rename_context, "rename-context", "Rename a context from the kubeconfig file",
      "CONTEXT_NAME NEW_NAME", NULL, run_rename_context);
-VERB(cmd_set, "set", "Set an individual value in a kubeconfig file",
-     "PROPERTY_NAME PROPERTY_VALUE", set_flags, run_set);
+VERB(cmd_set, "set", "Set an individual value in a kubeconfig file", "PROPERTY_NAME PROPERTY_VALUE",
+     set_flags, run_set);
 VERB(cmd_unset, "unset", "Unset an individual value in a kubeconfig file", "PROPERTY_NAME", NULL,
      run_unset);
 
 static const struct cli_cmd *const config_subs[] = {
-    &cmd_current_context, &cmd_delete_cluster, &cmd_delete_context, &cmd_delete_user,
-    &cmd_get_clusters,    &cmd_get_contexts,   &cmd_get_users,      &cmd_rename_context,
-    &cmd_set,             &cmd_set_cluster,    &cmd_set_context,    &cmd_set_credentials,
-    &cmd_unset,           &cmd_use_context,    &cmd_view,           NULL,
+    &cmd_current_context,
+    &cmd_delete_cluster,
+    &cmd_delete_context,
+    &cmd_delete_user,
+    &cmd_get_clusters,
+    &cmd_get_contexts,
+    &cmd_get_users,
+    &cmd_rename_context,
+    &cmd_set,
+    &cmd_set_cluster,
+    &cmd_set_context,
+    &cmd_set_credentials,
+    &cmd_unset,
+    &cmd_use_context,
+    &cmd_view,
+    NULL,
 };
 
 const struct cli_cmd cmd_config = {

@@ -20,7 +20,10 @@ struct buf {
     size_t max; /* hard cap on len; 0 means BUF_DEFAULT_MAX */
 };
 
-#define BUF_INIT {NULL, 0, 0, 0}
+#define BUF_INIT                                                                                   \
+    {                                                                                              \
+        NULL, 0, 0, 0                                                                              \
+    }
 
 void buf_init(struct buf *b, size_t max);
 void buf_fini(struct buf *b);

@@ -237,10 +237,10 @@ static void print_flags(FILE *out, const struct cli_flag *flags)
     for (size_t i = 0; flags && flags[i].name; i++) {
         const struct cli_flag *f = &flags[i];
         char left[96];
-        const char *kind = f->type == CLI_BOOL      ? ""
-                           : f->type == CLI_INT     ? " int"
-                           : f->type == CLI_STRING  ? " string"
-                                                    : " strings";
+        const char *kind = f->type == CLI_BOOL     ? ""
+                           : f->type == CLI_INT    ? " int"
+                           : f->type == CLI_STRING ? " string"
+                                                   : " strings";
         if (f->shorthand)
             snprintf(left, sizeof left, "  -%c, --%s%s", f->shorthand, f->name, kind);
         else
@@ -256,7 +256,8 @@ void cli_help_to(const struct cli_ctx *c, FILE *out)
 {
     const struct cli_cmd *cmd = c->cmd;
     fprintf(out, "%s\n\n", cmd->help ? cmd->help : cmd->summary);
-    fprintf(out, "Usage:\n  %s%s%s\n", c->path, cmd->usage ? " " : "", cmd->usage ? cmd->usage : "");
+    fprintf(out, "Usage:\n  %s%s%s\n", c->path, cmd->usage ? " " : "",
+            cmd->usage ? cmd->usage : "");
     if (cmd->subs) {
         fprintf(out, "\nAvailable Commands:\n");
         for (size_t i = 0; cmd->subs[i]; i++)
@@ -272,7 +273,8 @@ void cli_help_to(const struct cli_ctx *c, FILE *out)
     print_flags(out, c->gflags);
     fprintf(out, "  -h, --help                           help for %s\n", cmd->name);
     if (cmd->subs)
-        fprintf(out, "\nUse \"%s <command> --help\" for more information about a command.\n", c->path);
+        fprintf(out, "\nUse \"%s <command> --help\" for more information about a command.\n",
+                c->path);
 }
 
 void cli_help(const struct cli_ctx *c)
@@ -306,8 +308,9 @@ int cli_main(const struct cli_cmd *root, int argc, char **argv)
         const struct cli_cmd *sub = find_sub(c.cmd, a);
         if (!sub) {
             if (c.cmd->subs && !c.cmd->run) {
-                fprintf(stderr, "error: unknown command \"%s\"\nSee '%s -h' for help and examples\n",
-                        a, c.path);
+                fprintf(stderr,
+                        "error: unknown command \"%s\"\nSee '%s -h' for help and examples\n", a,
+                        c.path);
                 goto out;
             }
             break;
@@ -406,7 +409,8 @@ out:
     return rc;
 }
 
-static const struct cli_val *val(const struct cli_ctx *c, const char *name, const struct cli_flag **f)
+static const struct cli_val *val(const struct cli_ctx *c, const char *name,
+                                 const struct cli_flag **f)
 {
     struct found fl = lookup(c, name, strlen(name), 0);
     if (!fl.f) {

@@ -34,11 +34,11 @@ typedef int (*cli_run_fn)(struct cli_ctx *c);
 
 struct cli_cmd {
     const char *name;
-    const char *summary; /* one line, for the parent's command list */
-    const char *usage;   /* after the command path, e.g. "NAME [--server=URL]" */
-    const char *help;    /* longer description; may be NULL */
-    const char *example; /* may be NULL */
-    const struct cli_flag *flags; /* terminated by an entry with name NULL; may be NULL */
+    const char *summary;               /* one line, for the parent's command list */
+    const char *usage;                 /* after the command path, e.g. "NAME [--server=URL]" */
+    const char *help;                  /* longer description; may be NULL */
+    const char *example;               /* may be NULL */
+    const struct cli_flag *flags;      /* terminated by an entry with name NULL; may be NULL */
     const struct cli_cmd *const *subs; /* NULL-terminated; may be NULL */
     cli_run_fn run;                    /* NULL: prints help */
     const char *alias;                 /* another name, or NULL */

@@ -26,8 +26,7 @@ int err_wrap(struct err *e, const char *fmt, ...)
     int n = vsnprintf(e->msg, sizeof e->msg, fmt, ap);
     va_end(ap);
     if (n >= 0 && (size_t)n < sizeof e->msg)
-        snprintf(e->msg + n, sizeof e->msg - (size_t)n, ": %.*s", (int)(sizeof e->msg - 3),
-                 old);
+        snprintf(e->msg + n, sizeof e->msg - (size_t)n, ": %.*s", (int)(sizeof e->msg - 3), old);
     return -1;
 }
 

@@ -44,8 +44,8 @@ void jsonpath_set_max_steps(struct jsonpath *jp, size_t max_steps);
  * it ("x is not found", "array index out of bounds: index 5, length 3", ...)
  * and <out> left as it was: like kubectl, nothing is printed on an error.
  * Output larger than out->max, or work beyond the step bound, is an error. */
-int jsonpath_exec(const struct jsonpath *jp, const json_t *data, int allow_missing,
-                  struct buf *out, struct err *e);
+int jsonpath_exec(const struct jsonpath *jp, const json_t *data, int allow_missing, struct buf *out,
+                  struct err *e);
 
 /* Frees <jp>; NULL is allowed. */
 void jsonpath_free(struct jsonpath *jp);

@@ -9,7 +9,7 @@
 #include "core/yaml.h"
 
 #define ALLOWED_FORMATS                                                                            \
-    "go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,"   \
+    "go-template,go-template-file,json,jsonpath,jsonpath-as-json,jsonpath-file,name,template,"     \
     "templatefile,yaml"
 
 /* The template after "jsonpath=", without the quotes a shell would have
@@ -17,8 +17,8 @@
 static char *template_of(const char *spec)
 {
     size_t n = strlen(spec);
-    if (n >= 2 && ((spec[0] == '\'' && spec[n - 1] == '\'') ||
-                   (spec[0] == '"' && spec[n - 1] == '"')))
+    if (n >= 2 &&
+        ((spec[0] == '\'' && spec[n - 1] == '\'') || (spec[0] == '"' && spec[n - 1] == '"')))
         return strndup(spec + 1, n - 2);
     return strdup(spec);
 }

@@ -403,7 +403,8 @@ json_t *kcfg_new_entry(enum kcfg_kind kind)
 int kcfg_entry_canon(json_t **body, enum kcfg_kind kind, struct err *e)
 {
     json_t *out;
-    if (kschema_decode(kschema_of_kind(kind), *body, kind_named[kind], kind_body[kind], &out, e) < 0)
+    if (kschema_decode(kschema_of_kind(kind), *body, kind_named[kind], kind_body[kind], &out, e) <
+        0)
         return -1;
     json_decref(*body);
     *body = out;
@@ -460,8 +461,9 @@ static int parse_list(struct kcfg *c, enum kcfg_kind k, const json_t *list, cons
                            kschema_json_type(it), lname, kind_named[k]);
         const json_t *name = it ? json_object_get(it, "name") : NULL;
         if (name && !json_is_null(name) && !json_is_string(name))
-            return err_set(e, "json: cannot unmarshal %s into Go struct field %s.%s.name of type string",
-                           kschema_json_type(name), kind_named[k], lname);
+            return err_set(
+                e, "json: cannot unmarshal %s into Go struct field %s.%s.name of type string",
+                kschema_json_type(name), kind_named[k], lname);
         const char *nm = json_is_string(name) ? json_string_value(name) : "";
         const json_t *body = it ? json_object_get(it, kind_body[k]) : NULL;
         char path[128];
@@ -511,8 +513,9 @@ int kcfg_parse(struct kcfg *c, const char *data, size_t len, const char *origin,
     const json_t *kd = json_object_get(doc, "kind");
     if ((av && !json_is_string(av) && !json_is_null(av)) ||
         (kd && !json_is_string(kd) && !json_is_null(kd))) {
-        err_set(e, "couldn't get version/kind; json parse error: json: cannot unmarshal %s into "
-                   "Go struct field .%s of type string",
+        err_set(e,
+                "couldn't get version/kind; json parse error: json: cannot unmarshal %s into "
+                "Go struct field .%s of type string",
                 kschema_json_type(av && !json_is_string(av) ? av : kd),
                 av && !json_is_string(av) && !json_is_null(av) ? "apiVersion" : "kind");
         goto out;
@@ -529,8 +532,9 @@ int kcfg_parse(struct kcfg *c, const char *data, size_t len, const char *origin,
     const json_t *prefs = json_object_get(doc, "preferences");
     if (prefs && !json_is_null(prefs)) {
         if (!json_is_object(prefs)) {
-            err_set(e, "json: cannot unmarshal %s into Go struct field Config.preferences of type "
-                       "v1.Preferences",
+            err_set(e,
+                    "json: cannot unmarshal %s into Go struct field Config.preferences of type "
+                    "v1.Preferences",
                     kschema_json_type(prefs));
             goto out;
         }
@@ -546,8 +550,9 @@ int kcfg_parse(struct kcfg *c, const char *data, size_t len, const char *origin,
     const json_t *cc = json_object_get(doc, "current-context");
     if (cc && !json_is_null(cc)) {
         if (!json_is_string(cc)) {
-            err_set(e, "json: cannot unmarshal %s into Go struct field Config.current-context of "
-                       "type string",
+            err_set(e,
+                    "json: cannot unmarshal %s into Go struct field Config.current-context of "
+                    "type string",
                     kschema_json_type(cc));
             goto out;
         }
@@ -700,8 +705,7 @@ int kcfg_load(struct kcfg *c, const struct kcfg_paths *p, struct err *e)
             continue;
         }
         if (r < 0) {
-            buf_addf(&errs, "%serror loading config file \"%s\": %s", nerr ? ", " : "", f,
-                     fe.msg);
+            buf_addf(&errs, "%serror loading config file \"%s\": %s", nerr ? ", " : "", f, fe.msg);
             nerr++;
             continue;
         }
@@ -809,8 +813,7 @@ static int relativize(json_t *body, enum kcfg_kind k, const char *dest, struct e
         keys[n++] = refs[i];
     }
     json_t *exec = json_object_get(body, "exec");
-    if (k == KCFG_USERS && exec &&
-        json_is_string(json_object_get(exec, "command")) &&
+    if (k == KCFG_USERS && exec && json_is_string(json_object_get(exec, "command")) &&
         strchr(json_string_value(json_object_get(exec, "command")), '/')) {
         targets[n] = exec;
         keys[n++] = "command";
@@ -978,8 +981,7 @@ int kcfg_modify(const struct kcfg_paths *p, const struct kcfg *changed, int rela
         {
             if (json_object_get(changed->entries[k], name))
                 continue;
-            if (write_stanza(p, k, name, NULL, json_object_get(start.origin[k], name), 0, e) <
-                0)
+            if (write_stanza(p, k, name, NULL, json_object_get(start.origin[k], name), 0, e) < 0)
                 goto out;
         }
     }
@@ -1020,8 +1022,8 @@ int kcfg_minify(struct kcfg *c, struct err *e)
     return 0;
 }
 
-static int flatten_one(json_t *body, const char *path_key, const char *data_key,
-                       const char *base, struct err *e)
+static int flatten_one(json_t *body, const char *path_key, const char *data_key, const char *base,
+                       struct err *e)
 {
     const char *path = json_string_value(json_object_get(body, path_key));
     if (!path || !*path)

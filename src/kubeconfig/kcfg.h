@@ -73,8 +73,8 @@ void kcfg_redact(struct kcfg *c);
 /* `kubectl config set|unset PROPERTY [VALUE]`: navigates property paths
  * such as users.NAME.token or clusters.10.0.0.1.server (map keys may hold
  * dots). raw_bytes: take VALUE as bytes rather than base64 for byte fields. */
-int kcfg_set_property(struct kcfg *c, const char *path, const char *value, int unset,
-                      int raw_bytes, struct err *e);
+int kcfg_set_property(struct kcfg *c, const char *path, const char *value, int unset, int raw_bytes,
+                      struct err *e);
 
 /* Canonical body of a new, empty entry of <kind>. New reference. */
 json_t *kcfg_new_entry(enum kcfg_kind kind);

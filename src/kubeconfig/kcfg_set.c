@@ -168,7 +168,8 @@ static int set_field(const struct nav *nv, size_t at, const struct kfield *f, js
     case KF_ENVS:
         if (more)
             return parse_error(nv);
-        return err_set(nv->e, "unrecognized slice type. %s", f->type == KF_STRS ? "string" : "struct");
+        return err_set(nv->e, "unrecognized slice type. %s",
+                       f->type == KF_STRS ? "string" : "struct");
     }
     return 0;
 }
@@ -231,8 +232,8 @@ out:
     return rc;
 }
 
-int kcfg_set_property(struct kcfg *c, const char *path, const char *value, int unset,
-                      int raw_bytes, struct err *e)
+int kcfg_set_property(struct kcfg *c, const char *path, const char *value, int unset, int raw_bytes,
+                      struct err *e)
 {
     char *copy = strdup(path);
     size_t n = 1;
@@ -283,9 +284,8 @@ int kcfg_set_property(struct kcfg *c, const char *path, const char *value, int u
         }
         json_t *work = json_deep_copy(c->preferences), *canon;
         rc = set_in_struct(&nv, 1, &kschema_preferences, work);
-        if (rc == 0 &&
-            (rc = kschema_decode(&kschema_preferences, work, "Config", "preferences", &canon, e)) ==
-                0) {
+        if (rc == 0 && (rc = kschema_decode(&kschema_preferences, work, "Config", "preferences",
+                                            &canon, e)) == 0) {
             json_decref(c->preferences);
             c->preferences = canon;
         }

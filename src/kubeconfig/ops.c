@@ -55,8 +55,8 @@ static json_t *entry_for(struct kcfg *c, enum kcfg_kind kind, const char *name, 
     return body;
 }
 
-static int commit(const struct kcfg_paths *p, struct kcfg *c, enum kcfg_kind kind,
-                  const char *name, int relativize, struct err *e)
+static int commit(const struct kcfg_paths *p, struct kcfg *c, enum kcfg_kind kind, const char *name,
+                  int relativize, struct err *e)
 {
     if (name) {
         json_t *body = json_incref(json_object_get(c->entries[kind], name));
@@ -469,8 +469,7 @@ int kcfg_op_set_property(const struct kcfg_paths *p, const char *property, const
     return rc;
 }
 
-int kcfg_op_set_namespace(const struct kcfg_paths *p, const char *ns, char **ctx_out,
-                          struct err *e)
+int kcfg_op_set_namespace(const struct kcfg_paths *p, const char *ns, char **ctx_out, struct err *e)
 {
     struct kcfg_context_opts o = {NULL, NULL, ns, 1};
     int created;

@@ -256,8 +256,8 @@ static int decode_exts(const json_t *in, const char *parent, const char *path, j
             }
         }
         json_t *ext = it ? json_object_get(it, "extension") : NULL;
-        items[i] = json_pack("{s:s,s:o*}", "name", nm, "extension",
-                             ext ? sorted_copy(ext) : json_null());
+        items[i] =
+            json_pack("{s:s,s:o*}", "name", nm, "extension", ext ? sorted_copy(ext) : json_null());
         if (!items[i])
             goto fail_oom;
     }
@@ -400,8 +400,8 @@ static int decode_field(const struct kfield *f, const json_t *v, const char *par
     return 0;
 }
 
-int kschema_decode(const struct kschema *s, const json_t *in, const char *parent,
-                   const char *path, json_t **out, struct err *e)
+int kschema_decode(const struct kschema *s, const json_t *in, const char *parent, const char *path,
+                   json_t **out, struct err *e)
 {
     /* Fields are decoded in byte order of their names, the order of the
      * keys in the JSON client-go decodes (its YAML-to-JSON step sorts

@@ -37,8 +37,7 @@ struct kschema {
     const struct kfield *fields;
 };
 
-extern const struct kschema kschema_cluster, kschema_authinfo, kschema_context,
-    kschema_preferences;
+extern const struct kschema kschema_cluster, kschema_authinfo, kschema_context, kschema_preferences;
 
 /* The schema of one kind of entry (enum kcfg_kind). */
 const struct kschema *kschema_of_kind(int kind);
@@ -49,8 +48,8 @@ const struct kfield *kschema_set_field(const struct kschema *s, const char *name
 /* Decodes <in> (may be NULL or null: the zero value) as struct <s> into its
  * canonical form. <path> is the JSON path used in Go-worded type errors,
  * <parent> the Go struct holding the field. New reference in *out. */
-int kschema_decode(const struct kschema *s, const json_t *in, const char *parent,
-                   const char *path, json_t **out, struct err *e);
+int kschema_decode(const struct kschema *s, const json_t *in, const char *parent, const char *path,
+                   json_t **out, struct err *e);
 /* Whether a canonical value is the zero value of its field. */
 int kschema_is_zero(const struct kfield *f, const json_t *v);
 /* The value a non-omitempty field takes when unset. New reference. */

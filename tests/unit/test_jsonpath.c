@@ -138,11 +138,10 @@ static void root_prints_as_json_with_sorted_keys(void **state)
 {
     (void)state;
     /* kubectl */
-    const char *want =
-        "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"labels\":"
-        "{\"x\":\"y\"},\"name\":\"cm\"},\"spec\":{\"a\":[1,\"x\",null,{\"k\":[]}],"
-        "\"e\":[],\"eo\":{},\"f\":1.5,\"g\":1e+21,\"i\":-7,\"n\":null,\"s\":"
-        "\"q\\\"\\\\\\n\\t\\u0001\xc3\xa9\\u2028\\u003c\",\"t\":false}}";
+    const char *want = "{\"apiVersion\":\"v1\",\"kind\":\"ConfigMap\",\"metadata\":{\"labels\":"
+                       "{\"x\":\"y\"},\"name\":\"cm\"},\"spec\":{\"a\":[1,\"x\",null,{\"k\":[]}],"
+                       "\"e\":[],\"eo\":{},\"f\":1.5,\"g\":1e+21,\"i\":-7,\"n\":null,\"s\":"
+                       "\"q\\\"\\\\\\n\\t\\u0001\xc3\xa9\\u2028\\u003c\",\"t\":false}}";
     assert_prints_on(ODD, "{$}", want, strlen(want));
 }
 
@@ -269,7 +268,8 @@ static void double_quoted_bracket_key_is_rejected(void **state)
 static void index_selects_element(void **state)
 {
     (void)state;
-    assert_prints("{.spec.items[0]}", "{\"name\":\"one\",\"s\":\"a\",\"t\":true,\"v\":1}"); /* kubectl */
+    assert_prints("{.spec.items[0]}",
+                  "{\"name\":\"one\",\"s\":\"a\",\"t\":true,\"v\":1}"); /* kubectl */
 }
 
 static void negative_index_counts_from_end(void **state)
@@ -311,7 +311,8 @@ static void empty_brackets_mean_index_zero(void **state)
 static void index_out_of_bounds_is_error(void **state)
 {
     (void)state;
-    assert_exec_error("{.spec.items[5]}", "array index out of bounds: index 5, length 3"); /* kubectl */
+    assert_exec_error("{.spec.items[5]}",
+                      "array index out of bounds: index 5, length 3"); /* kubectl */
 }
 
 static void negative_index_out_of_bounds_is_error(void **state)
@@ -434,7 +435,8 @@ static void range_body_mixes_fields_and_literals(void **state)
 static void text_after_end_prints_once(void **state)
 {
     (void)state;
-    assert_prints("{range .spec.items[*]}[{.name}]{end}tail", "[one][two][three]tail"); /* kubectl */
+    assert_prints("{range .spec.items[*]}[{.name}]{end}tail",
+                  "[one][two][three]tail"); /* kubectl */
 }
 
 static void nested_ranges(void **state)
@@ -461,14 +463,14 @@ static void range_over_null_item_prints_no_value(void **state)
 static void range_over_nothing_still_checks_its_body(void **state)
 {
     (void)state;
-    assert_prints("{range .spec.e[*]}{.name}{end}x", "x");                 /* kubectl */
+    assert_prints("{range .spec.e[*]}{.name}{end}x", "x");                      /* kubectl */
     assert_strict_error("{range .spec.e[*]}{.name}{end}", "name is not found"); /* kubectl */
 }
 
 static void range_without_end_runs_rest_again_on_root(void **state)
 {
     (void)state;
-    assert_prints("{range .spec.items[*]}{.name}", "onetwothree");              /* kubectl */
+    assert_prints("{range .spec.items[*]}{.name}", "onetwothree");             /* kubectl */
     assert_strict_error("{range .spec.items[*]}{.name}", "name is not found"); /* kubectl */
 }
 
@@ -573,7 +575,8 @@ static void filter_int_against_float_is_error(void **state)
 static void filter_ordering_bools_is_error(void **state)
 {
     (void)state;
-    assert_exec_error("{.spec.items[?(@.t<true)].name}", "invalid type for comparison"); /* kubectl */
+    assert_exec_error("{.spec.items[?(@.t<true)].name}",
+                      "invalid type for comparison"); /* kubectl */
 }
 
 static void filter_on_map_is_error(void **state)
@@ -594,7 +597,8 @@ static void filter_on_null_is_error(void **state)
 static void filter_unknown_operator_is_error(void **state)
 {
     (void)state;
-    assert_exec_error("{.spec.items[?(@.v=1)].name}", "unrecognized filter operator ="); /* kubectl */
+    assert_exec_error("{.spec.items[?(@.v=1)].name}",
+                      "unrecognized filter operator ="); /* kubectl */
 }
 
 static void filter_operator_must_be_known_characters(void **state)
@@ -675,7 +679,8 @@ static void combining_mark_is_unrecognized(void **state)
 {
     (void)state;
     /* U+0345 is a mark, neither letter nor digit */
-    assert_parse_error("{\xcd\x85}", "unrecognized character in action: U+0345 '\xcd\x85'"); /* kubectl */
+    assert_parse_error("{\xcd\x85}",
+                       "unrecognized character in action: U+0345 '\xcd\x85'"); /* kubectl */
 }
 
 static void failed_run_leaves_output_untouched(void **state)
@@ -694,9 +699,9 @@ static void failed_run_leaves_output_untouched(void **state)
 static void unclosed_action(void **state)
 {
     (void)state;
-    assert_parse_error("{.a", "unclosed action");        /* kubectl */
-    assert_parse_error("x{", "unclosed action");         /* kubectl */
-    assert_parse_error("{.a\n}", "unclosed action");     /* kubectl */
+    assert_parse_error("{.a", "unclosed action");    /* kubectl */
+    assert_parse_error("x{", "unclosed action");     /* kubectl */
+    assert_parse_error("{.a\n}", "unclosed action"); /* kubectl */
 }
 
 static void unrecognized_character(void **state)
@@ -766,7 +771,7 @@ static void filter_without_closing_bracket(void **state)
 static void unterminated_quoted_string(void **state)
 {
     (void)state;
-    assert_parse_error("{\"abc}", "unterminated quoted string"); /* kubectl */
+    assert_parse_error("{\"abc}", "unterminated quoted string");     /* kubectl */
     assert_parse_error("{\"a\\\\\"}", "unterminated quoted string"); /* kubectl: "a\\" */
 }
 
