@@ -35,6 +35,8 @@
 
 static const char CONTINUE[] = "HTTP/1.1 100 Continue\r\n\r\n";
 #define CONTINUE_LEN ((uint8_t)(sizeof CONTINUE - 1))
+static const char LAST_CHUNK[] = "0\r\n\r\n";
+#define LAST_CHUNK_LEN ((uint8_t)(sizeof LAST_CHUNK - 1))
 
 /* What the client timer means (conn.tmode). */
 enum { TM_NONE, TM_HEADER, TM_IDLE, TM_BODY, TM_SEND, TM_TUNNEL, TM_LINGER };
@@ -729,8 +731,13 @@ static void build_resp_head(struct req *r, uint32_t head_len)
     r->status = m->status;
     r->rs_body = m->body;
     r->rs_decode = m->body == H1_BODY_CHUNKED && r->version == 0;
+    /* A body that ends when the upstream closes (RFC 9112 6.3 rule 8) goes
+     * to an HTTP/1.1 client chunked, as nginx does, so that the client
+     * connection outlives the upstream one; an HTTP/1.0 client can only
+     * be told the end by our close. */
+    r->rs_chunk = m->body == H1_BODY_CLOSE && r->version == 1;
     r->keep = r->ka && !c->closing && !w->draining && !c->eof && r->rq_done && !tunnel &&
-              m->body != H1_BODY_CLOSE && !r->rs_decode &&
+              (m->body != H1_BODY_CLOSE || r->rs_chunk) && !r->rs_decode &&
               (!cfg->keepalive_requests || c->nreq < cfg->keepalive_requests);
     if (ensure_ob(r, head_len + 256) < 0) {
         up_close(r->up);
@@ -758,7 +765,7 @@ static void build_resp_head(struct req *r, uint32_t head_len)
         OUT_LIT(&o, "Content-Length: ");
         out_u64(&o, m->content_length);
         OUT_LIT(&o, "\r\n");
-    } else if (m->body == H1_BODY_CHUNKED && !r->rs_decode) {
+    } else if ((m->body == H1_BODY_CHUNKED && !r->rs_decode) || r->rs_chunk) {
         OUT_LIT(&o, "Transfer-Encoding: chunked\r\n");
     }
     if (tunnel) {
@@ -1018,9 +1025,11 @@ static int upstream_read(struct req *r)
         return 0;
     if (r->rs_state == RS_WAIT) {
         upstream_failed(r, 0);
-    } else if (r->rs_state == RS_BODY && r->rs_body == H1_BODY_CLOSE) {
+    } else if (r->rs_state == RS_BODY && r->rs_body == H1_BODY_CLOSE && !r->rs_chunk) {
         u->eof = 1; /* a reset ends a close-delimited body as well as a FIN */
     } else {
+        /* Re-framed as chunked, a body cut by a reset must not get its last
+         * chunk: closing without it is how the client learns. */
         abort_req(r, 0);
     }
     return 1;
@@ -1099,30 +1108,70 @@ static int validate_resp_body(struct req *r)
     return p;
 }
 
+/* rs_chunk: framing bytes owed to the client, now or once the body ends. */
+static int chunk_owed(const struct req *r)
+{
+    return r->ck_hoff < r->ck_hlen || r->ck_tail || (r->rs_done && r->ck_fin < LAST_CHUNK_LEN);
+}
+
+/* The part of <n> bytes that the <*left> bytes written cover. */
+static size_t took(size_t *left, size_t n)
+{
+    if (n > *left)
+        n = *left;
+    *left -= n;
+    return n;
+}
+
+/* Writes, in order and in one writev: the 100 Continue owed, the response
+ * head, the body. With rs_chunk the body goes as chunks: the bytes ready
+ * in ub when the previous chunk is all written become the next chunk
+ * (size line, data, CRLF), and the last chunk follows once the upstream
+ * has closed and every byte is in a chunk. */
 static int client_write(struct req *r)
 {
     struct conn *c = r->c;
     if (!c->wready)
         return 0;
-    struct iovec iov[3];
+    int ck = r->rs_chunk && r->ob_kind == OB_RESP && r->rs_state == RS_BODY;
+    if (ck && !r->ck_left && !r->ck_tail && r->ck_hoff == r->ck_hlen && r->rs_val > r->rs_fwd) {
+        r->ck_left = r->rs_val - r->rs_fwd;
+        int n = snprintf(r->ck_hdr, sizeof r->ck_hdr, "%x\r\n", (unsigned)r->ck_left);
+        r->ck_hlen = (uint8_t)n;
+        r->ck_hoff = 0;
+        r->ck_tail = 2;
+    }
+    size_t cont = 0, head = 0, size = 0, data = 0, tail = 0, fin = 0;
+    if (r->cont == 2 && r->cont_off < CONTINUE_LEN)
+        cont = CONTINUE_LEN - r->cont_off;
+    if ((r->ob_kind == OB_RESP || r->ob_kind == OB_LOCAL) && r->ob_off < r->ob_len)
+        head = r->ob_len - r->ob_off;
+    if (ck) {
+        size = r->ck_hlen - r->ck_hoff;
+        data = r->ck_left;
+        tail = r->ck_tail;
+        if (r->rs_done && r->rs_fwd + r->ck_left == r->rs_val)
+            fin = LAST_CHUNK_LEN - r->ck_fin;
+    } else if (r->ob_kind == OB_RESP && r->rs_val > r->rs_fwd) {
+        data = r->rs_val - r->rs_fwd;
+    }
+    struct iovec iov[6];
     int n = 0;
+    /* (no pointer is formed into a buffer that may be NULL when unused) */
+    const struct {
+        const char *p;
+        size_t len;
+    } part[6] = {
+        {cont ? CONTINUE + r->cont_off : NULL, cont},    {head ? r->ob + r->ob_off : NULL, head},
+        {size ? r->ck_hdr + r->ck_hoff : NULL, size},    {data ? r->ub + r->rs_fwd : NULL, data},
+        {tail ? "\r\n" + (2 - r->ck_tail) : NULL, tail}, {fin ? LAST_CHUNK + r->ck_fin : NULL, fin},
+    };
     size_t total = 0;
-    int cont = r->cont == 2 && r->cont_off < CONTINUE_LEN;
-    if (cont) {
-        iov[n].iov_base = (char *)CONTINUE + r->cont_off;
-        iov[n].iov_len = CONTINUE_LEN - r->cont_off;
-        total += iov[n++].iov_len;
-    }
-    int head = (r->ob_kind == OB_RESP || r->ob_kind == OB_LOCAL) && r->ob_off < r->ob_len;
-    if (head) {
-        iov[n].iov_base = r->ob + r->ob_off;
-        iov[n].iov_len = r->ob_len - r->ob_off;
-        total += iov[n++].iov_len;
-    }
-    int body = r->ob_kind == OB_RESP && r->rs_val > r->rs_fwd;
-    if (body) {
-        iov[n].iov_base = r->ub + r->rs_fwd;
-        iov[n].iov_len = r->rs_val - r->rs_fwd;
+    for (int i = 0; i < 6; i++) {
+        if (!part[i].len)
+            continue;
+        iov[n].iov_base = (char *)part[i].p;
+        iov[n].iov_len = part[i].len;
         total += iov[n++].iov_len;
     }
     if (!n)
@@ -1138,21 +1187,17 @@ static int client_write(struct req *r)
     }
     if ((size_t)k < total)
         c->wready = 0;
-    size_t left = (size_t)k, a;
-    if (cont) {
-        a = CONTINUE_LEN - r->cont_off;
-        a = a < left ? a : left;
-        r->cont_off = (uint8_t)(r->cont_off + a);
-        left -= a;
-    }
-    if (head) {
-        a = r->ob_len - r->ob_off;
-        a = a < left ? a : left;
-        r->ob_off += (uint32_t)a;
-        left -= a;
-    }
-    r->rs_fwd += (uint32_t)left;
-    r->bytes_out += left;
+    size_t left = (size_t)k;
+    r->cont_off = (uint8_t)(r->cont_off + took(&left, cont));
+    r->ob_off += (uint32_t)took(&left, head);
+    r->ck_hoff = (uint8_t)(r->ck_hoff + took(&left, size));
+    size_t a = took(&left, data);
+    r->rs_fwd += (uint32_t)a;
+    r->bytes_out += a;
+    if (ck)
+        r->ck_left -= (uint32_t)a;
+    r->ck_tail = (uint8_t)(r->ck_tail - took(&left, tail));
+    r->ck_fin = (uint8_t)(r->ck_fin + took(&left, fin));
     c->prog |= PROG_CW;
     return 1;
 }
@@ -1262,7 +1307,8 @@ static int finished(const struct req *r)
         return 0;
     if (r->rs_state == RS_LOCAL)
         return 1;
-    return r->rs_state == RS_BODY && r->rs_done && r->rs_fwd == r->rs_val;
+    return r->rs_state == RS_BODY && r->rs_done && r->rs_fwd == r->rs_val &&
+           (!r->rs_chunk || r->ck_fin == LAST_CHUNK_LEN);
 }
 
 #define STEP(x)                                                                                    \
@@ -1457,7 +1503,8 @@ static void arm_timers(struct conn *c)
     } else if (c->state == CS_ACTIVE) {
         int out = (r->cont == 2 && r->cont_off < CONTINUE_LEN) ||
                   ((r->ob_kind == OB_RESP || r->ob_kind == OB_LOCAL) && r->ob_off < r->ob_len) ||
-                  (r->ob_kind == OB_RESP && r->rs_val > r->rs_fwd);
+                  (r->ob_kind == OB_RESP && r->rs_val > r->rs_fwd) ||
+                  (r->ob_kind == OB_RESP && r->rs_chunk && chunk_owed(r));
         if (!r->rq_done && r->rs_state != RS_LOCAL && !c->rready && !c->eof &&
             (c->rb_len < c->rb_size || r->rq_fwd > 0)) {
             want = TM_BODY;

@@ -147,6 +147,15 @@ struct req {
     uint8_t keep;      /* keep the client connection after this response */
     uint8_t got_resp_byte;
     uint8_t cshut; /* tunnel: we shut our write side to the client */
+    /* rs_chunk: a close-delimited body re-framed as chunked for an HTTP/1.1
+     * client. The chunk being written is ck_hdr ("<hex size>\r\n"), then
+     * ck_left bytes of ub from rs_fwd, then CRLF; then "0\r\n\r\n" at the end. */
+    uint8_t rs_chunk;
+    uint8_t ck_hlen, ck_hoff; /* the size line and how much of it is written */
+    uint8_t ck_tail;          /* bytes of the chunk's CRLF still owed */
+    uint8_t ck_fin;           /* bytes of the last chunk written */
+    uint32_t ck_left;         /* data bytes of the chunk still owed */
+    char ck_hdr[12];
     uint64_t rs_left;
     struct h1_parser rp;
     struct h1_msg rm;

@@ -228,8 +228,18 @@ def main(t):
     c = Conn(P)
     c.send(b"GET /close HTTP/1.1\r\nHost: a\r\n\r\n")
     r = c.response()
+    c.send(b"GET /after HTTP/1.1\r\nHost: a\r\n\r\n")
+    r2 = c.response()
+    t.ok(r.body == b"until the end" and r.header("transfer-encoding") == "chunked" and
+         r.header("connection") is None and r2.body == b"GET /after",
+         "close-delimited response: re-framed as chunked, the client connection stays",
+         repr((r, r2)))
+    c.close()
+    c = Conn(P)
+    c.send(b"GET /close HTTP/1.0\r\nHost: a\r\n\r\n")
+    r = c.response()
     t.ok(r.body == b"until the end" and r.header("connection") == "close" and c.closed(),
-         "close-delimited response: forwarded to its end, then the connection closes", repr(r))
+         "... to an HTTP/1.0 client: forwarded to its end, then the connection closes", repr(r))
     c.close()
 
     # ---- WebSocket ----
