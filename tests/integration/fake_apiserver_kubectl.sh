@@ -8,7 +8,6 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-SERVER=$HERE/../support/fake-apiserver
 KUBECTL=${KUBECTL:-}
 
 if [ -z "$KUBECTL" ]; then
@@ -16,36 +15,10 @@ if [ -z "$KUBECTL" ]; then
     exit 0
 fi
 
-# The interpreter itself, not a version-manager shim in front of it (pyenv's
-# costs a quarter of a second a call); -S skips site-packages start-up files.
-PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
-PY=${PY:-python3}
+TMP_PREFIX=ferry-fakeapi
+# shellcheck source=../support/fakeapi.sh
+. "$HERE/../support/fakeapi.sh"
 
-n=0 failed=0
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ferry-fakeapi.XXXXXX")
-PIDS=()
-
-cleanup() {
-    local p i
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for i in $(seq 20); do
-        local alive=0
-        for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [ "$alive" = 0 ] && break
-        sleep 0.1
-    done
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {  # name, details...
-    n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-    local l
-    for l in "$@"; do printf '%s\n' "$l" | head -n 40 | sed 's/^/#   /'; done
-}
 # check NAME COMMAND...: ok when COMMAND succeeds; on failure shows the last
 # kubectl call's exit status and output.
 check() {
@@ -55,49 +28,6 @@ check() {
     fi
 }
 
-# launch NAME ARGS...: starts a server in the background; NAME names its
-# files (NAME.kc, NAME.out, NAME.err). Its pid goes to PIDS and <NAME>_PID.
-launch() {
-    local name=$1; shift
-    rm -f "$TMP/$name.out"
-    local run=("$PY" "$SERVER")
-    [ "$name" = main ] && run=("$SERVER")  # once through its #! line, as other tests run it
-    ( exec "${run[@]}" --write-kubeconfig "$TMP/$name.kc" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" ) &
-    PIDS+=("$!")
-    eval "${name}_PID=$!"
-}
-# await NAME: waits (15 s at most) for its "ready <url>" line; sets URL and
-# KCFG (the kubeconfig kc uses). Fails when the server did not come up.
-await() {
-    local name=$1 pid i
-    eval "pid=\$${name}_PID"
-    for i in $(seq 300); do
-        grep -q '^ready ' "$TMP/$name.out" 2>/dev/null && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    URL=$(sed -n 's/^ready //p' "$TMP/$name.out")
-    KCFG=$TMP/$name.kc
-    [ -n "$URL" ]
-}
-start_server() {
-    launch "$@"
-    await "$1"
-}
-
-# Stops the server NAME with SIGTERM; returns its exit status (124: it did
-# not stop within 10 s).
-stop_server() {
-    local name=$1 pid i
-    eval "pid=\$${name}_PID"
-    kill -TERM "$pid" 2>/dev/null
-    for i in $(seq 100); do
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.1
-    done
-    if kill -0 "$pid" 2>/dev/null; then return 124; fi
-    wait "$pid"
-}
 
 # kc ARGS...: the real kubectl against KCFG. Sets OUT, ERR, RC, LAST.
 kc() {

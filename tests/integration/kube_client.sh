@@ -12,40 +12,16 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-SERVER=$HERE/../support/fake-apiserver
 FERRY=${FERRY:-$HERE/../../build/ferry}
-PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
-PY=${PY:-python3}
-
-n=0 failed=0
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ferry-kube.XXXXXX")
-PIDS=()
-cleanup() {
-    local p i
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for i in $(seq 20); do
-        local alive=0
-        for p in "${PIDS[@]}"; do kill -0 "$p" 2>/dev/null && alive=1; done
-        [ "$alive" = 0 ] && break
-        sleep 0.1
-    done
-    for p in "${PIDS[@]}"; do kill -KILL "$p" 2>/dev/null; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
+TMP_PREFIX=ferry-kube
+# shellcheck source=../support/fakeapi.sh
+. "$HERE/../support/fakeapi.sh"
 
 if [ ! -x "$FERRY" ]; then
     echo "1..0 # SKIP ferry binary not found ($FERRY)"
     exit 0
 fi
 
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-    n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-    local l
-    for l in "$@"; do printf '%s\n' "$l" | head -n 30 | sed 's/^/#   /'; done
-}
 check() {
     local name=$1; shift
     if "$@"; then ok "$name"; else
@@ -53,24 +29,6 @@ check() {
     fi
 }
 
-launch() {  # NAME ARGS...
-    local name=$1; shift
-    ( exec "$PY" "$SERVER" --write-kubeconfig "$TMP/$name.kc" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" ) &
-    PIDS+=("$!")
-    eval "${name}_PID=$!"
-}
-await() {  # NAME: sets URL and KCFG
-    local name=$1 pid i
-    eval "pid=\$${name}_PID"
-    for i in $(seq 300); do
-        grep -q '^ready ' "$TMP/$name.out" 2>/dev/null && break
-        kill -0 "$pid" 2>/dev/null || break
-        sleep 0.05
-    done
-    URL=$(sed -n 's/^ready //p' "$TMP/$name.out")
-    KCFG=$TMP/$name.kc
-    [ -n "$URL" ]
-}
 
 # fr ARGS...: ferry with KUBECONFIG=$KCFG. Sets OUT, ERR, RC, LAST, MS (elapsed).
 fr() {

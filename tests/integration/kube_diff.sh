@@ -9,10 +9,8 @@
 set -u
 
 HERE=$(cd "$(dirname "$0")" && pwd)
-SERVER=$HERE/../support/fake-apiserver
 FERRY=${FERRY:-$HERE/../../build/ferry}
 KUBECTL=${KUBECTL:-}
-PY=$(python3 -c 'import sys; print(sys.executable)' 2>/dev/null) || PY=python3
 
 if [ -z "$KUBECTL" ]; then
     echo "1..0 # SKIP KUBECTL is not set"
@@ -23,37 +21,9 @@ if [ ! -x "$FERRY" ]; then
     exit 0
 fi
 
-n=0 failed=0
-TMP=$(mktemp -d "${TMPDIR:-/tmp}/ferry-kdiff.XXXXXX")
-PIDS=()
-cleanup() {
-    local p
-    for p in "${PIDS[@]}"; do kill -TERM "$p" 2>/dev/null; done
-    for p in "${PIDS[@]}"; do wait "$p" 2>/dev/null; done
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-ok() { n=$((n + 1)); echo "ok $n - $1"; }
-not_ok() {
-    n=$((n + 1)); failed=$((failed + 1)); echo "not ok $n - $1"; shift
-    local l
-    for l in "$@"; do printf '%s\n' "$l" | head -n 40 | sed 's/^/#   /'; done
-}
-
-launch() {  # NAME ARGS...; waits for "ready"; sets URL, KCFG
-    local name=$1 i; shift
-    ( exec "$PY" "$SERVER" --write-kubeconfig "$TMP/$name.kc" "$@" >"$TMP/$name.out" 2>"$TMP/$name.err" ) &
-    PIDS+=("$!")
-    for i in $(seq 300); do
-        grep -q '^ready ' "$TMP/$name.out" 2>/dev/null && break
-        sleep 0.05
-    done
-    URL=$(sed -n 's/^ready //p' "$TMP/$name.out")
-    KCFG=$TMP/$name.kc
-    [ -n "$URL" ]
-}
+TMP_PREFIX=ferry-kdiff
+# shellcheck source=../support/fakeapi.sh
+. "$HERE/../support/fakeapi.sh"
 
 # run TOOL OUTPREFIX ARGS...
 run() {
@@ -199,7 +169,7 @@ spec:
   ratio: 0.5
   tags: [a, b]
 EOF
-if ! launch main --tls --load "$TMP/load"; then
+if ! start_server main --tls --load "$TMP/load"; then
     echo "Bail out! the fake API server did not start: $(cat "$TMP/main.err")"
     exit 1
 fi
@@ -284,7 +254,7 @@ urllib.request.urlopen(urllib.request.Request(sys.argv[1] + "/_fake/faults", dat
 EOF
 same "Forbidden" get secrets -n demo
 
-if launch tok --tls --auth token --token right-token; then
+if start_server tok --tls --auth token --token right-token; then
     same "Unauthorized (wrong token)" --token wrong-token get cm
     same "Unauthorized, api-resources" --token wrong-token api-resources
 fi
