@@ -604,74 +604,54 @@ int kube_status_error(long code, const char *content_type, const char *body, siz
                 k++;
             snprintf(server_msg, sizeof server_msg, "%.*s", (int)(n - k), body + k);
         }
+        /* client-go's texts for a status without a Status body; NULL:
+         * the server's own message */
+        static const struct {
+            long code;
+            const char *reason, *text;
+        } known[] = {
+            {404, "NotFound", "the server could not find the requested resource"},
+            {400, "BadRequest", "the server rejected our request for an unknown reason"},
+            {401, "Unauthorized", "the server has asked for the client to provide credentials"},
+            {403, "Forbidden", NULL},
+            {406, "NotAcceptable",
+             "the server was unable to respond with a content type that the client supports"},
+            {415, "UnsupportedMediaType", NULL},
+            {405, "MethodNotAllowed",
+             "the server does not allow this method on the requested resource"},
+            {422, "Invalid", "the server rejected our request due to an error in our request"},
+            {503, "ServiceUnavailable", "the server is currently unable to handle the request"},
+            {504, "Timeout",
+             "the server was unable to return a response in the time allotted, but may still be "
+             "processing the request"},
+            {429, "TooManyRequests",
+             "the server has received too many requests and has asked us to try again later"},
+        };
         const char *m = NULL;
-        switch (code) {
-        case 409:
+        size_t k;
+        for (k = 0; k < sizeof known / sizeof known[0] && known[k].code != code; k++)
+            ;
+        if (code == 409) {
             snprintf(rsn, sizeof rsn, "%s",
                      method && !strcmp(method, "POST") ? "AlreadyExists" : "Conflict");
             m = "the server reported a conflict";
-            break;
-        case 404:
-            snprintf(rsn, sizeof rsn, "NotFound");
-            m = "the server could not find the requested resource";
-            break;
-        case 400:
-            snprintf(rsn, sizeof rsn, "BadRequest");
-            m = "the server rejected our request for an unknown reason";
-            break;
-        case 401:
-            snprintf(rsn, sizeof rsn, "Unauthorized");
-            m = "the server has asked for the client to provide credentials";
-            break;
-        case 403:
-            snprintf(rsn, sizeof rsn, "Forbidden");
-            m = server_msg;
-            break;
-        case 406:
-            snprintf(rsn, sizeof rsn, "NotAcceptable");
-            m = strcmp(server_msg, "unknown") && *server_msg
-                    ? server_msg
-                    : "the server was unable to respond with a content type that the client "
-                      "supports";
-            break;
-        case 415:
-            snprintf(rsn, sizeof rsn, "UnsupportedMediaType");
-            m = server_msg;
-            break;
-        case 405:
-            snprintf(rsn, sizeof rsn, "MethodNotAllowed");
-            m = "the server does not allow this method on the requested resource";
-            break;
-        case 422:
-            snprintf(rsn, sizeof rsn, "Invalid");
-            m = "the server rejected our request due to an error in our request";
-            break;
-        case 503:
-            snprintf(rsn, sizeof rsn, "ServiceUnavailable");
-            m = "the server is currently unable to handle the request";
-            break;
-        case 504:
-            snprintf(rsn, sizeof rsn, "Timeout");
-            m = "the server was unable to return a response in the time allotted, but may still "
-                "be processing the request";
-            break;
-        case 429:
-            snprintf(rsn, sizeof rsn, "TooManyRequests");
-            m = "the server has received too many requests and has asked us to try again later";
-            break;
-        default:
-            if (code >= 500) {
-                snprintf(rsn, sizeof rsn, "InternalError");
-                buf_adds(&msg, "an error on the server (");
-                go_quote(&msg, server_msg, strlen(server_msg));
-                buf_adds(&msg, ") has prevented the request from succeeding");
-            } else {
-                snprintf(rsn, sizeof rsn, "Unknown");
-                buf_addf(&msg,
-                         "the server responded with the status code %ld but did not return more "
-                         "information",
-                         code);
-            }
+        } else if (k < sizeof known / sizeof known[0]) {
+            snprintf(rsn, sizeof rsn, "%s", known[k].reason);
+            m = known[k].text ? known[k].text : server_msg;
+            /* a 406 keeps the server's words when it gave any */
+            if (code == 406 && strcmp(server_msg, "unknown") && *server_msg)
+                m = server_msg;
+        } else if (code >= 500) {
+            snprintf(rsn, sizeof rsn, "InternalError");
+            buf_adds(&msg, "an error on the server (");
+            go_quote(&msg, server_msg, strlen(server_msg));
+            buf_adds(&msg, ") has prevented the request from succeeding");
+        } else {
+            snprintf(rsn, sizeof rsn, "Unknown");
+            buf_addf(&msg,
+                     "the server responded with the status code %ld but did not return more "
+                     "information",
+                     code);
         }
         if (m)
             buf_adds(&msg, m);
