@@ -1,15 +1,9 @@
 /* ferry echo: the backend of the demo, the tests and the benchmarks. */
-#include <errno.h>
-#include <signal.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "cmd/cmds.h"
 #include "core/cli.h"
-#include "core/log.h"
-#include "net/loop.h"
-#include "net/sigwatch.h"
-#include "proxy/echo.h"
+#include "proxy/serve.h"
 
 static const struct cli_flag echo_flags[] = {
     {"listen", 0, CLI_STRING, ":8080", "Address to listen on, e.g. 127.0.0.1:9001"},
@@ -18,13 +12,6 @@ static const struct cli_flag echo_flags[] = {
     {"workers", 0, CLI_INT, "1", "Worker threads"},
     {NULL, 0, 0, NULL, NULL},
 };
-
-static void on_signal(struct loop *loop, struct sigwatch *sw, int signo)
-{
-    (void)sw;
-    (void)signo;
-    loop_stop(loop);
-}
 
 /* The flag, else the environment variable, else "". */
 static const char *flag_or_env(const struct cli_ctx *c, const char *flag, const char *env)
@@ -48,31 +35,9 @@ static int run_echo(struct cli_ctx *c)
         flag_or_env(c, "service", "SERVICE_NAME"),
         flag_or_env(c, "pod", "POD_NAME"),
     };
-    signal(SIGPIPE, SIG_IGN);
     struct err e;
-    struct echo *es = echo_new(&cfg, &e);
-    if (!es)
-        return cli_fail("%s", e.msg);
-    struct loop *loop = loop_new();
-    struct sigwatch sw;
-    static const int sigs[] = {SIGTERM, SIGINT};
-    if (!loop || sigwatch_start(loop, &sw, sigs, 2, on_signal) < 0) {
-        echo_free(es);
-        loop_free(loop);
-        return cli_fail("event loop: %s", strerror(errno));
-    }
-    int rc = 0;
-    if (echo_start(es, &e) < 0) {
-        rc = cli_fail("%s", e.msg);
-    } else {
-        LOG_INFO("echo: listening on %s", echo_address(es));
-        loop_run(loop);
-    }
-    sigwatch_stop(loop, &sw);
-    if (echo_free(es))
-        rc = 1;
-    loop_free(loop);
-    return rc;
+    int rc = serve_echo(&cfg, &e);
+    return rc < 0 ? cli_fail("%s", e.msg) : rc;
 }
 
 const struct cli_cmd cmd_echo = {

@@ -1,20 +1,10 @@
 /* ferry ingress serve: the proxy, fed by the manifests provider. */
-#include <errno.h>
-#include <sched.h>
-#include <signal.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/resource.h>
-#include <unistd.h>
 
 #include "cmd/cmds.h"
 #include "core/cli.h"
-#include "core/log.h"
-#include "ingress/provider_files.h"
-#include "net/loop.h"
-#include "net/sigwatch.h"
-#include "proxy/proxy.h"
+#include "proxy/serve.h"
 
 static const struct cli_flag serve_flags[] = {
     {"access-log", 0, CLI_STRING, "on", "One line per request on standard output: on or off"},
@@ -52,59 +42,6 @@ static const struct cli_flag serve_flags[] = {
     {NULL, 0, 0, NULL, NULL},
 };
 
-struct serve {
-    struct proxy *px;
-    struct provider_files *pf;
-    struct loop *loop;
-    struct sigwatch sw;
-    struct async done;
-    struct timer grace;
-    uint64_t grace_ms;
-    int stopping;
-};
-
-static void publish(void *ctx, struct route_table *t)
-{
-    proxy_publish(ctx, t);
-}
-
-static void on_done(struct loop *loop, struct async *a)
-{
-    (void)a;
-    loop_stop(loop);
-}
-
-static void on_grace(struct loop *loop, struct timer *t)
-{
-    struct serve *s = NET_CONTAINER_OF(t, struct serve, grace);
-    LOG_WARN("serve: %u connections still open after the grace period; closing them",
-             proxy_connections(s->px));
-    proxy_stop(s->px);
-    loop_stop(loop);
-}
-
-static void on_signal(struct loop *loop, struct sigwatch *sw, int signo)
-{
-    struct serve *s = NET_CONTAINER_OF(sw, struct serve, sw);
-    if (signo == SIGHUP) {
-        struct err e;
-        if (provider_files_reload(s->pf, &e) < 0)
-            LOG_ERROR("manifests: %s; still serving the previous configuration", e.msg);
-        return;
-    }
-    if (s->stopping) {
-        LOG_INFO("serve: second signal; stopping now");
-        proxy_stop(s->px);
-        loop_stop(loop);
-        return;
-    }
-    s->stopping = 1;
-    LOG_INFO("serve: %s: no new connections; finishing requests in flight (at most %llu ms)",
-             strsignal(signo), (unsigned long long)s->grace_ms);
-    proxy_drain(s->px);
-    timer_start(loop, &s->grace, (uint32_t)s->grace_ms, on_grace);
-}
-
 static int get_ms(const struct cli_ctx *c, const char *name, uint32_t *ms)
 {
     uint64_t v = 0;
@@ -123,25 +60,6 @@ static int get_uint(const struct cli_ctx *c, const char *name, uint32_t min, uin
                                cli_str(c, name), name, min);
     *v = (uint32_t)x;
     return 0;
-}
-
-/* Lets a worker hold as many connections as the hard limit allows. */
-static void raise_nofile(void)
-{
-    struct rlimit rl;
-    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
-        rl.rlim_cur = rl.rlim_max;
-        setrlimit(RLIMIT_NOFILE, &rl);
-    }
-}
-
-static unsigned ncpus(void)
-{
-    long n = sysconf(_SC_NPROCESSORS_ONLN);
-    cpu_set_t set;
-    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
-        n = CPU_COUNT(&set);
-    return n > 0 ? (unsigned)n : 1;
 }
 
 static int run_serve(struct cli_ctx *c)
@@ -180,64 +98,12 @@ static int run_serve(struct cli_ctx *c)
         get_ms(c, "shutdown-grace-period", &grace))
         return 1;
     cfg.listen = cli_str(c, "http-listen");
-    cfg.workers = workers ? workers : ncpus();
+    cfg.workers = workers ? workers : serve_ncpus();
     cfg.access_log = alog;
-
-    signal(SIGPIPE, SIG_IGN);
-    raise_nofile();
-    struct serve s;
-    memset(&s, 0, sizeof s);
-    s.grace_ms = grace;
-    struct err e;
-    int rc = 1;
-    if (!(s.px = proxy_new(&cfg, &e)))
-        return cli_fail("%s", e.msg);
     struct ingress_opts opts = {cli_str(c, "ingress-class"), cli_str(c, "controller")};
-    if (!(s.pf = provider_files_new(manifests, &opts, publish, s.px))) {
-        cli_fail("out of memory");
-        goto out;
-    }
-    if (provider_files_reload(s.pf, &e) < 0) {
-        cli_fail("%s", e.msg);
-        goto out;
-    }
-    if (!(s.loop = loop_new())) {
-        cli_fail("event loop: %s", strerror(errno));
-        goto out;
-    }
-    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
-    if (sigwatch_start(s.loop, &s.sw, sigs, 3, on_signal) < 0) {
-        cli_fail("signals: %s", strerror(errno));
-        goto out;
-    }
-    async_init(s.loop, &s.done, on_done);
-    timer_init(&s.grace);
-    if (provider_files_watch(s.pf, s.loop, &e) < 0) {
-        cli_fail("%s", e.msg);
-        goto out_sig;
-    }
-    if (proxy_start(s.px, &s.done, &e) < 0) {
-        cli_fail("%s", e.msg);
-        goto out_sig;
-    }
-    LOG_INFO("serve: serving HTTP on %s with %u workers", proxy_address(s.px), cfg.workers);
-    loop_run(s.loop);
-    rc = 0;
-    LOG_INFO("serve: stopped");
-out_sig:
-    timer_stop(s.loop, &s.grace);
-    provider_files_free(s.pf);
-    s.pf = NULL;
-    if (proxy_free(s.px))
-        rc = 1;
-    s.px = NULL;
-    sigwatch_stop(s.loop, &s.sw);
-    async_fini(s.loop, &s.done);
-out:
-    provider_files_free(s.pf);
-    proxy_free(s.px);
-    loop_free(s.loop);
-    return rc;
+    struct err e;
+    int rc = serve_ingress(&cfg, manifests, &opts, grace, &e);
+    return rc < 0 ? cli_fail("%s", e.msg) : rc;
 }
 
 static const struct cli_cmd cmd_ingress_serve = {

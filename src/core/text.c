@@ -1,6 +1,8 @@
 #include "core/text.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
 #include <string.h>
 
 int text_hexval(int c)
@@ -24,4 +26,48 @@ void text_trim(char *s)
         k++;
     if (k)
         memmove(s, s + k, n - k + 1);
+}
+
+int text_go_duration(const char *s, double *ms)
+{
+    static const struct {
+        const char *unit;
+        double ms;
+    } units[] = {{"ns", 1e-6}, {"us", 1e-3}, {"\xc2\xb5s", 1e-3}, {"\xce\xbcs", 1e-3},
+                 {"ms", 1},    {"s", 1e3},   {"m", 60e3},         {"h", 3600e3}};
+    double total = 0;
+    int neg = 0;
+    if (*s == '-' || *s == '+')
+        neg = *s++ == '-';
+    if (!strcmp(s, "0")) {
+        *ms = 0;
+        return 0;
+    }
+    if (!*s)
+        return -1;
+    while (*s) {
+        if (!isdigit((unsigned char)*s) && *s != '.')
+            return -1;
+        char *end;
+        errno = 0;
+        double v = strtod(s, &end);
+        if (end == s || errno)
+            return -1;
+        s = end;
+        size_t best = 0, bestlen = 0;
+        for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+            size_t l = strlen(units[i].unit);
+            if (!strncmp(s, units[i].unit, l) && l > bestlen) {
+                best = i;
+                bestlen = l;
+            }
+        }
+        if (!bestlen)
+            return -1;
+        /* "m" must not be taken from "ms": the longest match handles it. */
+        total += v * units[best].ms;
+        s += bestlen;
+    }
+    *ms = neg ? -total : total;
+    return 0;
 }

@@ -9,4 +9,8 @@ int text_hexval(int c);
  * from the NUL-terminated <s>, in place. */
 void text_trim(char *s);
 
+/* A Go time.ParseDuration string ("1h30m", "1.5s", "500ms", "-2m"; units
+ * ns us µs ms s m h) in milliseconds. Returns 0, or -1 when malformed. */
+int text_go_duration(const char *s, double *ms);
+
 #endif

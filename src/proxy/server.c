@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "net/net.h"
 #include "proxy/proxy_int.h"
 
@@ -412,32 +413,9 @@ int proxy_parse_duration(const char *s, uint64_t *ms)
         *ms = (uint64_t)(v * 1000 + 0.5);
         return 0;
     }
-    double total = 0;
-    const char *p = s;
-    while (*p) {
-        if (!((*p >= '0' && *p <= '9') || *p == '.'))
-            return -1;
-        v = strtod(p, &end);
-        if (end == p)
-            return -1;
-        p = end;
-        double unit;
-        if (!strncmp(p, "ns", 2))
-            unit = 1e-6, p += 2;
-        else if (!strncmp(p, "us", 2) || !strncmp(p, "\xc2\xb5s", 3))
-            unit = 1e-3, p += (*p == 'u' ? 2 : 3);
-        else if (!strncmp(p, "ms", 2))
-            unit = 1, p += 2;
-        else if (*p == 's')
-            unit = 1000, p += 1;
-        else if (*p == 'm')
-            unit = 60000, p += 1;
-        else if (*p == 'h')
-            unit = 3600000, p += 1;
-        else
-            return -1;
-        total += v * unit;
-    }
+    double total;
+    if (text_go_duration(s, &total) < 0)
+        return -1;
     if (total < 0 || total > 1e12)
         return -1;
     *ms = (uint64_t)(total + 0.5);

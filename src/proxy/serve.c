@@ -1,0 +1,171 @@
+#include "proxy/serve.h"
+
+#include <errno.h>
+#include <sched.h>
+#include <signal.h>
+#include <string.h>
+#include <sys/resource.h>
+#include <unistd.h>
+
+#include "core/log.h"
+#include "ingress/provider_files.h"
+#include "net/loop.h"
+#include "net/sigwatch.h"
+
+unsigned serve_ncpus(void)
+{
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    cpu_set_t set;
+    if (sched_getaffinity(0, sizeof set, &set) == 0 && CPU_COUNT(&set) > 0)
+        n = CPU_COUNT(&set);
+    return n > 0 ? (unsigned)n : 1;
+}
+
+/* Lets a worker hold as many connections as the hard limit allows. */
+static void raise_nofile(void)
+{
+    struct rlimit rl;
+    if (getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_cur < rl.rlim_max) {
+        rl.rlim_cur = rl.rlim_max;
+        setrlimit(RLIMIT_NOFILE, &rl);
+    }
+}
+
+struct serve {
+    struct proxy *px;
+    struct provider_files *pf;
+    struct sigwatch sw;
+    struct async done;
+    struct timer grace;
+    uint64_t grace_ms;
+    int stopping;
+};
+
+static void publish(void *ctx, struct route_table *t)
+{
+    proxy_publish(ctx, t);
+}
+
+static void on_done(struct loop *loop, struct async *a)
+{
+    (void)a;
+    loop_stop(loop);
+}
+
+static void on_grace(struct loop *loop, struct timer *t)
+{
+    struct serve *s = NET_CONTAINER_OF(t, struct serve, grace);
+    LOG_WARN("serve: %u connections still open after the grace period; closing them",
+             proxy_connections(s->px));
+    proxy_stop(s->px);
+    loop_stop(loop);
+}
+
+static void on_signal(struct loop *loop, struct sigwatch *sw, int signo)
+{
+    struct serve *s = NET_CONTAINER_OF(sw, struct serve, sw);
+    if (signo == SIGHUP) {
+        struct err e;
+        if (provider_files_reload(s->pf, &e) < 0)
+            LOG_ERROR("manifests: %s; still serving the previous configuration", e.msg);
+        return;
+    }
+    if (s->stopping) {
+        LOG_INFO("serve: second signal; stopping now");
+        proxy_stop(s->px);
+        loop_stop(loop);
+        return;
+    }
+    s->stopping = 1;
+    LOG_INFO("serve: %s: no new connections; finishing requests in flight (at most %llu ms)",
+             strsignal(signo), (unsigned long long)s->grace_ms);
+    proxy_drain(s->px);
+    timer_start(loop, &s->grace, (uint32_t)s->grace_ms, on_grace);
+}
+
+int serve_ingress(const struct proxy_config *cfg, const char *path, const struct ingress_opts *opts,
+                  uint64_t grace_ms, struct err *e)
+{
+    signal(SIGPIPE, SIG_IGN);
+    raise_nofile();
+    struct serve s;
+    memset(&s, 0, sizeof s);
+    s.grace_ms = grace_ms;
+    struct loop *loop = NULL;
+    int rc = -1;
+    if (!(s.px = proxy_new(cfg, e)))
+        return -1;
+    if (!(s.pf = provider_files_new(path, opts, publish, s.px))) {
+        err_set(e, "out of memory");
+        goto out;
+    }
+    if (provider_files_reload(s.pf, e) < 0)
+        goto out;
+    if (!(loop = loop_new())) {
+        err_set(e, "event loop: %s", strerror(errno));
+        goto out;
+    }
+    static const int sigs[] = {SIGTERM, SIGINT, SIGHUP};
+    if (sigwatch_start(loop, &s.sw, sigs, 3, on_signal) < 0) {
+        err_set(e, "signals: %s", strerror(errno));
+        goto out;
+    }
+    async_init(loop, &s.done, on_done);
+    timer_init(&s.grace);
+    if (provider_files_watch(s.pf, loop, e) < 0 || proxy_start(s.px, &s.done, e) < 0)
+        goto out_sig;
+    LOG_INFO("serve: serving HTTP on %s with %u workers", proxy_address(s.px), cfg->workers);
+    loop_run(loop);
+    rc = 0;
+    LOG_INFO("serve: stopped");
+out_sig:
+    timer_stop(loop, &s.grace);
+    provider_files_free(s.pf);
+    s.pf = NULL;
+    if (proxy_free(s.px) && rc == 0)
+        rc = 1;
+    s.px = NULL;
+    sigwatch_stop(loop, &s.sw);
+    async_fini(loop, &s.done);
+out:
+    provider_files_free(s.pf);
+    proxy_free(s.px);
+    loop_free(loop);
+    return rc;
+}
+
+static void on_echo_signal(struct loop *loop, struct sigwatch *sw, int signo)
+{
+    (void)sw;
+    (void)signo;
+    loop_stop(loop);
+}
+
+int serve_echo(const struct echo_config *cfg, struct err *e)
+{
+    signal(SIGPIPE, SIG_IGN);
+    struct echo *es = echo_new(cfg, e);
+    if (!es)
+        return -1;
+    struct loop *loop = loop_new();
+    struct sigwatch sw;
+    static const int sigs[] = {SIGTERM, SIGINT};
+    if (!loop || sigwatch_start(loop, &sw, sigs, 2, on_echo_signal) < 0) {
+        err_set(e, "event loop: %s", strerror(errno));
+        echo_free(es);
+        loop_free(loop);
+        return -1;
+    }
+    int rc = 0;
+    if (echo_start(es, e) < 0) {
+        rc = -1;
+    } else {
+        LOG_INFO("echo: listening on %s", echo_address(es));
+        loop_run(loop);
+    }
+    sigwatch_stop(loop, &sw);
+    if (echo_free(es) && rc == 0)
+        rc = 1;
+    loop_free(loop);
+    return rc;
+}
