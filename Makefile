@@ -6,7 +6,7 @@ CC ?= cc
 PKG_CONFIG ?= pkg-config
 PKGS := jansson yaml-0.1
 # Headers only: libcurl is loaded at run time by the first API client
-# (src/kube/curl_load.c), so commands that never talk to a cluster start fast.
+# (src/core/curl_load.c), so commands that never talk to a cluster start fast.
 DLPKGS := libcurl
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes

@@ -16,7 +16,7 @@
 
 #include "core/log.h"
 #include "core/text.h"
-#include "kube/curl_load.h"
+#include "core/curl_load.h"
 #include "kube/discovery.h"
 #include "kube/exec.h"
 

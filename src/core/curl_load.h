@@ -1,11 +1,11 @@
-/* libcurl, loaded the first time a client is made rather than when ferry
+/* libcurl, loaded the first time a client (API or object storage) is made rather than when ferry
  * starts: the library and the thirty it pulls in (TLS, Kerberos, LDAP, ...)
  * cost about 7 ms and 6 MiB at every start, which the commands that never
  * talk to a cluster (`ferry config`, `ferry ctx`) must not pay. The client
  * calls libcurl through this table; the types and constants come from
  * <curl/curl.h> as usual. */
-#ifndef FERRY_KUBE_CURL_LOAD_H
-#define FERRY_KUBE_CURL_LOAD_H
+#ifndef FERRY_CORE_CURL_LOAD_H
+#define FERRY_CORE_CURL_LOAD_H
 
 #include <curl/curl.h>
 

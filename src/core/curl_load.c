@@ -1,4 +1,4 @@
-#include "kube/curl_load.h"
+#include "core/curl_load.h"
 
 #include <dlfcn.h>
 #include <pthread.h>
