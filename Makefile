@@ -4,10 +4,10 @@
 BUILD ?= build
 CC ?= cc
 PKG_CONFIG ?= pkg-config
-PKGS := jansson yaml-0.1
-# Headers only: libcurl is loaded at run time by the first API client
-# (src/core/curl_load.c), so commands that never talk to a cluster start fast.
-DLPKGS := libcurl
+PKGS := jansson yaml-0.1 libssl libcrypto
+# Headers only: libcurl and libarchive are loaded at run time when first used
+# (src/core/curl_load.c), so commands that never need them start fast.
+DLPKGS := libcurl libarchive
 
 WARN := -Wall -Wextra -Werror -Wshadow -Wstrict-prototypes -Wmissing-prototypes
 CFLAGS ?= -O2 -g
