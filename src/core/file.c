@@ -213,7 +213,7 @@ static const char *base_of(const char *path)
 }
 
 /* Go's os.MkdirAll(path, 0755), with its error messages. */
-static int mkdir_all(const char *path, struct err *e)
+int file_mkdir_all(const char *path, struct err *e)
 {
     struct stat st;
     if (stat(path, &st) == 0) {
@@ -232,7 +232,7 @@ static int mkdir_all(const char *path, struct err *e)
         char *parent = str_dup_n(path, i - 1);
         if (!parent)
             return path_error(e, "mkdir", path, ENOMEM);
-        int r = mkdir_all(parent, e);
+        int r = file_mkdir_all(parent, e);
         free(parent);
         if (r < 0)
             return r;
@@ -259,7 +259,7 @@ static int ensure_parent(const char *path, struct err *e)
     struct stat st;
     int r = 0;
     if (stat(dir, &st) < 0 && errno == ENOENT)
-        r = mkdir_all(dir, e);
+        r = file_mkdir_all(dir, e);
     free(dir);
     return r;
 }
@@ -322,7 +322,7 @@ fail:
 
 /* Writes all of <data>, retrying on EINTR and short writes. Returns 0 or
  * -errno. */
-static int write_all(int fd, const void *data, size_t len)
+int file_write_all(int fd, const void *data, size_t len)
 {
     const char *p = data;
     while (len > 0) {
@@ -347,7 +347,7 @@ static int write_in_place(const char *path, const char *target, const void *data
     int fd = open(target, O_WRONLY | O_TRUNC | O_CLOEXEC);
     if (fd < 0)
         return path_error(e, "open", path, errno);
-    int r = write_all(fd, data, len);
+    int r = file_write_all(fd, data, len);
     if (r < 0) {
         close(fd);
         return path_error(e, "write", path, -r);
@@ -357,7 +357,7 @@ static int write_in_place(const char *path, const char *target, const void *data
     return 0;
 }
 
-static int sync_dir(const char *dir, struct err *e)
+int file_sync_dir(const char *dir, struct err *e)
 {
     int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
     if (fd < 0)
@@ -431,7 +431,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t new
         goto out;
     }
 
-    r = write_all(fd, data, len);
+    r = file_write_all(fd, data, len);
     if (r < 0) {
         r = path_error(e, "write", path, -r);
         goto fail_tmp;
@@ -460,7 +460,7 @@ int file_write_atomic(const char *path, const void *data, size_t len, mode_t new
         r = path_error(e, "rename", path, errno);
         goto fail_tmp;
     }
-    r = sync_dir(dir, e);
+    r = file_sync_dir(dir, e);
     goto out;
 
 fail_tmp:

@@ -54,6 +54,15 @@ int file_read(const char *path, size_t max, struct buf *out, struct err *e);
 int file_write_atomic(const char *path, const void *data, size_t len, mode_t new_mode,
                       struct err *e);
 
+/* The pieces of file_write_atomic, for writers that stream (the local
+ * object store): Go's os.MkdirAll(path, 0755) with its messages ("mkdir
+ * <path>: not a directory"); fsync of a directory (file systems that cannot
+ * sync one are no failure); write(2) of all of <data>, retrying on EINTR
+ * and short writes. 0 or -errno; only the first two fill <e>. */
+int file_mkdir_all(const char *path, struct err *e);
+int file_sync_dir(const char *dir, struct err *e);
+int file_write_all(int fd, const void *data, size_t len);
+
 /* kubectl's advisory lock for kubeconfig writes: creates "<path>.lock" with
  * O_CREAT|O_EXCL (mode 0600; kubectl uses 0000, only existence matters) after
  * creating missing parent directories. The lock is named after <path> as

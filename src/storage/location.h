@@ -11,9 +11,13 @@
 
 #include <stddef.h>
 
+#include <jansson.h>
+
 #include "core/err.h"
 
 #define LOCATION_DEFAULT_NAME "default"
+/* The directory of the built-in location; "~" is the user's home. */
+#define LOCATION_BUILTIN_DIR "~/.local/share/ferry/backups"
 
 struct location_kv {
     char *key, *value;
@@ -38,7 +42,8 @@ struct location_set {
 
 /* Reads the config file at <path> (NULL: $FERRY_CONFIG, else the default
  * path). A missing file gives an empty set. -1 with <e> naming the file,
- * line and problem when it cannot be parsed. */
+ * line and problem when it cannot be parsed; the set is then empty
+ * (location_set_fini may still be called). */
 int location_set_load(struct location_set *ls, const char *path, struct err *e);
 /* Writes the set back atomically, keeping the file's other settings. */
 int location_set_save(const struct location_set *ls, struct err *e);
@@ -57,5 +62,30 @@ const char *location_config(const struct location *l, const char *key);
 
 int location_copy(struct location *dst, const struct location *src);
 void location_fini(struct location *l);
+
+/* ---- for `ferry backup-location` and the backends ---- */
+
+/* Sets config key <key> (replacing its value). 0 or -ENOMEM. */
+int location_config_set(struct location *l, const char *key, const char *value);
+
+/* Checks name (lower-case letters, digits, '-', '.'; at most 63),
+ * provider, bucket; strips leading and trailing '/' from the prefix in
+ * place. -1 with a message naming the location otherwise. */
+int location_validate(struct location *l, struct err *e);
+
+/* The location named <name> in <ls>, or NULL. */
+struct location *location_set_find(const struct location_set *ls, const char *name);
+/* Appends <l>, whose strings now belong to <ls> (<l> is zeroed). 0 or
+ * -ENOMEM. */
+int location_set_add(struct location_set *ls, struct location *l);
+/* Removes the location named <name>: 0, or -ENOENT. */
+int location_set_remove(struct location_set *ls, const char *name);
+
+/* The location as it appears in the config file (a new object). */
+json_t *location_to_json(const struct location *l);
+
+/* <p> with a leading "~" or "~/" replaced by $HOME, as a new string
+ * (NULL when out of memory). */
+char *location_path(const char *p);
 
 #endif
