@@ -112,6 +112,7 @@ bench: all
 	@scripts/setup --bench
 	@bench/config.sh $(BUILD)/ferry
 	@bench/list.sh $(BUILD)/ferry
+	@bench/backup.sh $(BUILD)/ferry
 	@bench/proxy.sh $(BUILD)/ferry
 
 format:

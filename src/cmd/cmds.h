@@ -7,10 +7,14 @@
 extern const struct cli_cmd cmd_api_resources, cmd_config, cmd_ctx, cmd_get, cmd_ns;
 extern const struct cli_cmd cmd_echo, cmd_ingress;
 extern const struct cli_cmd cmd_backup_location;
+extern const struct cli_cmd cmd_backup;
 
 struct kube_overrides;
 /* The connection flags (--kubeconfig, --context, --server, --token, ...)
  * as kube_overrides; strings point into the context (src/cmd/get.c). */
 void cmd_kube_overrides(const struct cli_ctx *c, struct kube_overrides *o);
+/* A client for those flags and --kube-api-qps/--kube-api-burst; NULL after
+ * printing kubectl's message (src/cmd/get.c). */
+struct kube_client *cmd_kube_client(const struct cli_ctx *c);
 
 #endif

@@ -34,7 +34,7 @@ void cmd_kube_overrides(const struct cli_ctx *c, struct kube_overrides *o)
         cli_isset(c, "insecure-skip-tls-verify") ? cli_bool(c, "insecure-skip-tls-verify") : -1;
 }
 
-static struct kube_client *client_from(const struct cli_ctx *c)
+struct kube_client *cmd_kube_client(const struct cli_ctx *c)
 {
     struct kube_overrides o;
     struct err e;
@@ -65,7 +65,7 @@ static int run_get(struct cli_ctx *c)
         .watch_only = cli_bool(c, "watch-only"),
         .output_watch_events = cli_bool(c, "output-watch-events"),
     };
-    struct kube_client *k = client_from(c);
+    struct kube_client *k = cmd_kube_client(c);
     if (!k)
         return 1;
     int rc = kube_cmd_get(k, &o);
@@ -139,7 +139,7 @@ static int run_api_resources(struct cli_ctx *c)
         .nverbs = nverbs,
         .categories = cli_str(c, "categories"),
     };
-    struct kube_client *k = client_from(c);
+    struct kube_client *k = cmd_kube_client(c);
     if (!k)
         return 1;
     int rc = kube_cmd_api_resources(k, &o);

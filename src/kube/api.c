@@ -1,6 +1,7 @@
 #include "kube/api.h"
 
 #include <errno.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +193,8 @@ static int on_list_value(void *arg, const char *key, int elem, const char *p, si
         }
         if (rv && l->first_page)
             snprintf(l->info->resource_version, sizeof l->info->resource_version, "%s", rv);
+        json_t *remaining = json_object_get(v, "remainingItemCount");
+        l->info->remaining = json_is_integer(remaining) ? json_integer_value(remaining) : -1;
         json_decref(v);
     } else if (!strcmp(key, "columnDefinitions") && !l->info->columns) {
         l->info->columns = json_loadb(p, n, 0, NULL);
@@ -232,6 +235,7 @@ int kube_list(struct kube_client *c, const struct kube_resource *r, const char *
     if (!o)
         o = &none;
     memset(info, 0, sizeof *info);
+    info->remaining = -1;
     struct lister l = {.r = r, .fn = fn, .arg = arg, .info = info, .first_page = 1, .e = e};
     jstream_init(&l.js, JSTREAM_OBJECT, split, 0, on_list_value, &l);
     struct buf path = BUF_INIT, q = BUF_INIT;
@@ -308,15 +312,15 @@ out:
 /* ---- writes ---- */
 
 static int write_op(struct kube_client *c, const char *method, const struct kube_resource *r,
-                    const char *ns, const char *name, const char *query, const char *ctype,
-                    const char *body, size_t len, json_t **out, struct err *e)
+                    const char *ns, const char *name, const char *sub, const char *query,
+                    const char *ctype, const char *body, size_t len, json_t **out, struct err *e)
 {
     struct buf path = BUF_INIT;
     char qual[512];
     kube_resource_qualified(r, qual, sizeof qual);
     if (out)
         *out = NULL;
-    if (kube_path(r, ns, name, NULL, &path) < 0)
+    if (kube_path(r, ns, name, sub, &path) < 0)
         return err_set(e, "out of memory");
     struct kube_req req = {.method = method,
                            .path = buf_str(&path),
@@ -344,8 +348,8 @@ static int obj_op(struct kube_client *c, const char *method, const struct kube_r
         buf_fini(&body);
         return err_set(e, "out of memory");
     }
-    int rc = write_op(c, method, r, ns, name, NULL, "application/json", buf_str(&body), body.len,
-                      out, e);
+    int rc = write_op(c, method, r, ns, name, NULL, NULL, "application/json", buf_str(&body),
+                      body.len, out, e);
     buf_fini(&body);
     return rc;
 }
@@ -377,6 +381,13 @@ int kube_patch(struct kube_client *c, const struct kube_resource *r, const char 
                const char *name, enum kube_patch_type type, const char *patch, size_t len,
                const char *field_manager, int force, json_t **out, struct err *e)
 {
+    return kube_patch_sub(c, r, ns, name, NULL, type, patch, len, field_manager, force, out, e);
+}
+
+int kube_patch_sub(struct kube_client *c, const struct kube_resource *r, const char *ns,
+                   const char *name, const char *sub, enum kube_patch_type type, const char *patch,
+                   size_t len, const char *field_manager, int force, json_t **out, struct err *e)
+{
     static const char *const ctypes[] = {
         "application/merge-patch+json", "application/json-patch+json",
         "application/strategic-merge-patch+json", "application/apply-patch+yaml"};
@@ -386,7 +397,7 @@ int kube_patch(struct kube_client *c, const struct kube_resource *r, const char 
     if (type == KUBE_PATCH_APPLY && force)
         kube_query_add(&q, "force", "true");
     int rc = write_op(c, "PATCH", r, r->namespaced ? (ns && *ns ? ns : "default") : NULL, name,
-                      buf_str(&q), ctypes[type], patch, len, out, e);
+                      sub, buf_str(&q), ctypes[type], patch, len, out, e);
     buf_fini(&q);
     return rc;
 }
@@ -401,7 +412,8 @@ int kube_delete(struct kube_client *c, const struct kube_resource *r, const char
                  propagation);
     int rc =
         write_op(c, "DELETE", r, r->namespaced ? (ns && *ns ? ns : "default") : NULL, name, NULL,
-                 body.len ? "application/json" : NULL, body.len ? body.p : NULL, body.len, out, e);
+                 NULL, body.len ? "application/json" : NULL, body.len ? body.p : NULL, body.len,
+                 out, e);
     buf_fini(&body);
     return rc;
 }
@@ -728,12 +740,17 @@ int kube_watch(struct kube_client *c, const struct kube_resource *r, const char 
         snprintf(w.rv, sizeof w.rv, "%s", o->resource_version);
     if (o->start != KUBE_WATCH_FROM_RV) {
         int rr = relist(c, &w, ns, 0, o->start == KUBE_WATCH_LIST_SILENT, e);
+        if (!rr && o->synced_event && o->start == KUBE_WATCH_LIST) {
+            rr = fn(arg, "SYNCED", NULL);
+            if (rr < 0 && !*e->msg)
+                err_set(e, "stopped by the event handler");
+        }
         if (rr) {
             rc = rr > 0 ? 0 : -1;
             goto out;
         }
     }
-    long max_failures = o->max_failures > 0 ? o->max_failures : 10;
+    long max_failures = o->max_failures > 0 ? o->max_failures : o->max_failures < 0 ? LONG_MAX : 10;
     long backoff = o->backoff_ms > 0 ? o->backoff_ms : 100;
     long backoff_max = o->backoff_max_ms > 0 ? o->backoff_max_ms : 5000;
     long stream_timeout = o->stream_timeout_s > 0 ? o->stream_timeout_s : 300;

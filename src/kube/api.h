@@ -60,6 +60,8 @@ struct kube_list_info {
     json_t *columns;           /* a Table's columnDefinitions, or NULL */
     size_t items;              /* delivered so far */
     size_t pages;
+    long long remaining; /* the latest page's remainingItemCount: items in the pages after it;
+                          * -1 when the server did not say (selectors, old servers) */
 };
 
 /* Called for each item (or Table row, when a Table came), in order. An
@@ -92,6 +94,13 @@ int kube_patch(struct kube_client *c, const struct kube_resource *r, const char 
                const char *name, enum kube_patch_type type, const char *patch, size_t len,
                const char *field_manager, int force, json_t **out, struct err *e);
 
+/* The same on a subresource of <name> (<sub>: "status", "scale"; NULL: the
+ * object itself, as kube_patch). */
+int kube_patch_sub(struct kube_client *c, const struct kube_resource *r, const char *ns,
+                   const char *name, const char *sub, enum kube_patch_type type, const char *patch,
+                   size_t len, const char *field_manager, int force, json_t **out,
+                   struct err *e);
+
 /* DELETE <name> with a propagation policy (NULL: the server's default;
  * "Background", "Foreground", "Orphan"). */
 int kube_delete(struct kube_client *c, const struct kube_resource *r, const char *ns,
@@ -114,16 +123,20 @@ struct kube_watch_opts {
     long page_size;                  /* for the lists (0: KUBE_DEFAULT_PAGE) */
     int bookmarks;                   /* ask for BOOKMARK events (passed to the callback) */
     long stream_timeout_s;           /* server-side timeoutSeconds per stream (0: 300) */
-    long max_failures;               /* consecutive failed reconnects before giving up (0: 10) */
+    long max_failures; /* consecutive failed reconnects before giving up (0: 10; < 0: never, for
+                        * controllers that must outlive any API outage) */
     long backoff_ms, backoff_max_ms; /* reconnect backoff (0: 100 ms, 5 s) */
     const char *accept;              /* NULL: JSON; KUBE_ACCEPT_TABLE: Table events */
     const volatile sig_atomic_t *cancel; /* stops the watch when set */
     long deadline_ms;                    /* stop (cleanly, returning 0) after this long; 0: never */
+    int synced_event; /* KUBE_WATCH_LIST: a SYNCED event (obj NULL) once the list is delivered,
+                       * so that a cache knows when it holds every object */
 };
 
 /* Event types given to the callback: "ADDED", "MODIFIED", "DELETED",
  * "BOOKMARK" and, after a 410 Gone relist, "RESYNC" (with obj NULL) before
- * the events that bring the caller's view up to date. */
+ * the events that bring the caller's view up to date; "SYNCED" (obj NULL)
+ * after the first list when asked for (synced_event). */
 typedef int (*kube_event_fn)(void *arg, const char *type, json_t *obj);
 
 /* Watches <r> in <ns> (NULL: all namespaces) until the callback returns

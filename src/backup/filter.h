@@ -1,0 +1,43 @@
+/* Which objects a backup takes: Velero's include/exclude rules for
+ * namespaces and resources, and its rules for cluster-scoped resources. */
+#ifndef FERRY_BACKUP_FILTER_H
+#define FERRY_BACKUP_FILTER_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "core/err.h"
+#include "kube/discovery.h"
+
+struct backup_opts;
+
+struct filter {
+    const char *const *inc_ns, *const *exc_ns; /* borrowed from the options */
+    size_t n_inc_ns, n_exc_ns;
+    int all_ns;   /* no namespace filter at all */
+    int named_ns; /* the included namespaces are a list of names (no "*") */
+    const struct kube_resource **inc_res, **exc_res; /* resolved; owned */
+    size_t n_inc_res, n_exc_res;
+    int all_res;         /* no --include-resources, or "*" */
+    int include_cluster; /* 1, 0, -1 unset */
+};
+
+/* Resolves the resource names of <o> with kubectl's rules. A name the
+ * server does not know is not fatal (Velero goes on too): its message is
+ * appended to <warnings>, one a line. -1 only when out of memory. */
+int filter_init(struct filter *f, const struct kube_discovery *d, const struct backup_opts *o,
+                struct buf *warnings, struct err *e);
+void filter_fini(struct filter *f);
+
+/* Whether objects in namespace <ns> are taken. */
+int filter_namespace(const struct filter *f, const char *ns);
+
+/* Whether resource <r> is taken at all: listable, not one of the kinds a
+ * backup never holds (nodes, ...), and allowed by the resource rules. For a
+ * cluster-scoped resource, *<related_only> is set when only the objects the
+ * chosen namespaces use are taken (include_cluster unset with a namespace
+ * filter): their Namespaces, the PVs of their PVCs, the CRDs of their
+ * custom resources. */
+int filter_resource(const struct filter *f, const struct kube_resource *r, int *related_only);
+
+#endif

@@ -1,0 +1,56 @@
+/* The velero.io/v1 Backup object kept as velero-backup.json: built at the
+ * end of a backup, read back by get/describe (and restores). Private to
+ * src/backup. */
+#ifndef FERRY_BACKUP_RECORD_H
+#define FERRY_BACKUP_RECORD_H
+
+#include <stddef.h>
+#include <time.h>
+
+#include <jansson.h>
+
+#include "core/err.h"
+
+struct backup_opts;
+struct storage;
+
+#define RECORD_NAMESPACE "velero" /* where Velero keeps its Backup objects */
+
+struct record_status {
+    const char *phase; /* "Completed", "PartiallyFailed", "Failed" */
+    time_t start, completion;
+    long long total_items, items_backed_up, errors, warnings;
+    const char *failure_reason; /* NULL or "" when none */
+};
+
+/* A new Backup object for <o> stored in location <loc_name>. */
+json_t *record_new(const struct backup_opts *o, const char *loc_name,
+                   const struct record_status *st);
+
+/* What `velero backup get` shows for a backup whose record is missing
+ * (interrupted, or being written at this moment): a Failed Backup saying so. */
+json_t *record_incomplete(const char *name, const char *loc_name, time_t seen);
+
+/* Whether any object exists under backups/<name>/ (a record or not): 1
+ * with *seen its modification time (now when the store does not say), 0,
+ * or -1 with <e> set. */
+int record_any_object(struct storage *s, const char *name, time_t *seen, struct err *e);
+
+/* "2026-11-28T10:00:00Z" (metav1.Time). */
+void record_time(time_t t, char *dst, size_t n);
+/* Parses record_time's form; 0 when absent or malformed. */
+time_t record_time_parse(const char *s);
+
+/* Go's time.Duration.String() for a whole number of milliseconds: "720h0m0s",
+ * "1.5s", "500ms", "0s". */
+void record_duration(long long ms, char *dst, size_t n);
+
+/* A label selector in kubectl's text ("app=web,tier in (a,b),!x") as a
+ * metav1.LabelSelector (matchLabels, matchExpressions). NULL with <e> set
+ * when it cannot be parsed. */
+json_t *record_selector_parse(const char *s, struct err *e);
+/* metav1.FormatLabelSelector: the text back, "<none>" when empty. Writes
+ * into <dst>. */
+void record_selector_format(const json_t *sel, char *dst, size_t n);
+
+#endif
