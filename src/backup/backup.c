@@ -53,6 +53,52 @@ int backup_name_valid(const char *name, struct err *e)
     return 0;
 }
 
+struct storage *backup_store_open(const char *location, struct location *loc, struct err *e)
+{
+    struct location_set ls = {0};
+    int rc = location_set_load(&ls, NULL, e);
+    if (rc == 0)
+        rc = location_resolve(&ls, location, loc, e);
+    location_set_fini(&ls);
+    if (rc < 0)
+        return NULL;
+    struct storage *s = storage_open(loc, e);
+    if (s && storage_check(s, e) < 0) {
+        storage_free(s);
+        s = NULL;
+    }
+    if (!s)
+        location_fini(loc);
+    return s;
+}
+
+void backup_store_close(struct storage *s, struct location *loc)
+{
+    storage_free(s);
+    location_fini(loc);
+}
+
+void backup_log_value(struct buf *b, const char *v)
+{
+    int plain = *v != '\0';
+    for (const char *p = v; *p && plain; p++)
+        plain = isalnum((unsigned char)*p) || strchr("-._/@^+", *p);
+    if (plain) {
+        buf_adds(b, v);
+        return;
+    }
+    buf_addc(b, '"');
+    for (const char *p = v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            buf_addc(b, '\\');
+        if (*p == '\n')
+            buf_adds(b, "\\n");
+        else
+            buf_addc(b, *p);
+    }
+    buf_addc(b, '"');
+}
+
 /* The names backed up for one resource type, for the resource list. */
 struct restype {
     char key[600];    /* "apps/v1/Deployment" */
@@ -93,27 +139,6 @@ static long long now_ms(void)
 
 /* ---- logs: logfmt lines as logrus writes them for Velero ---- */
 
-static void log_value(struct buf *b, const char *v)
-{
-    int plain = *v != '\0';
-    for (const char *p = v; *p && plain; p++)
-        plain = isalnum((unsigned char)*p) || strchr("-._/@^+", *p);
-    if (plain) {
-        buf_adds(b, v);
-        return;
-    }
-    buf_addc(b, '"');
-    for (const char *p = v; *p; p++) {
-        if (*p == '"' || *p == '\\')
-            buf_addc(b, '\\');
-        if (*p == '\n')
-            buf_adds(b, "\\n");
-        else
-            buf_addc(b, *p);
-    }
-    buf_addc(b, '"');
-}
-
 /* One line. <resource>, <ns>, <name>, <error> may be NULL. Object content
  * never goes here: only names and the API's messages. */
 static void logline(struct run *b, const char *level, const char *msg, const char *resource,
@@ -125,23 +150,16 @@ static void logline(struct run *b, const char *level, const char *msg, const cha
     if (l->len > LOG_MAX)
         return;
     buf_addf(l, "time=\"%s\" level=%s msg=", when, level);
-    log_value(l, msg);
+    backup_log_value(l, msg);
     buf_addf(l, " backup=%s/%s", RECORD_NAMESPACE, b->o->name);
-    if (error) {
-        buf_adds(l, " error=");
-        log_value(l, error);
-    }
-    if (name) {
-        buf_adds(l, " name=");
-        log_value(l, name);
-    }
-    if (ns) {
-        buf_adds(l, " namespace=");
-        log_value(l, ns);
-    }
-    if (resource) {
-        buf_adds(l, " resource=");
-        log_value(l, resource);
+    /* logrus sorts the fields by name */
+    const char *const keys[] = {"error", "name", "namespace", "resource"};
+    const char *const vals[] = {error, name, ns, resource};
+    for (size_t i = 0; i < sizeof keys / sizeof keys[0]; i++) {
+        if (!vals[i])
+            continue;
+        buf_addf(l, " %s=", keys[i]);
+        backup_log_value(l, vals[i]);
     }
     buf_addc(l, '\n');
 }
@@ -336,12 +354,6 @@ static int first_of_its_kind(const struct kube_discovery *d, size_t i)
     return 1;
 }
 
-static int is_crd(const struct kube_resource *r)
-{
-    return !strcmp(r->group, "apiextensions.k8s.io") &&
-           !strcmp(r->name, "customresourcedefinitions");
-}
-
 /* Namespaced resources first, then cluster-scoped ones, CRDs last: the
  * cluster rules need to know which PVCs and custom resources were taken. */
 static void back_up_all(struct run *b, const struct kube_discovery *d)
@@ -350,12 +362,12 @@ static void back_up_all(struct run *b, const struct kube_discovery *d)
         for (size_t i = 0; i < d->n && !cancelled(b); i++) {
             const struct kube_resource *r = &d->res[i];
             int related_only;
-            if ((pass == 0) != (r->namespaced != 0) || (pass == 2) != is_crd(r))
+            if ((pass == 0) != (r->namespaced != 0) || (pass == 2) != filter_is_crd(r))
                 continue;
             if (!first_of_its_kind(d, i) || !filter_resource(&b->f, r, &related_only))
                 continue;
             /* related-only cluster resources: only these three can be related */
-            if (related_only && !is_crd(r) && !is_core(r, "namespaces") &&
+            if (related_only && !filter_is_crd(r) && !is_core(r, "namespaces") &&
                 !is_core(r, "persistentvolumes"))
                 continue;
             list_resource(b, r, related_only);
@@ -472,37 +484,22 @@ static int finish(struct run *b, time_t start, struct err *e)
     return rc;
 }
 
-static int run_backup(struct run *b, struct err *e)
+/* Everything after discovery: the tarball, then finish(). From here on a
+ * failure is recorded as a Failed backup. */
+static int run_backup(struct run *b, const struct kube_discovery *d, time_t start, struct err *e)
 {
     char key[KEY_MAX];
-    time_t start = time(NULL);
-    struct buf warnings = BUF_INIT;
-    const struct kube_discovery *d = kube_discover(b->k, e);
-    if (!d) {
-        fail_with(b, e->msg);
-    } else if (filter_init(&b->f, d, b->o, &warnings, e) < 0) {
-        fail_with(b, e->msg);
-    }
-    for (char *p = warnings.p, *nl; p && (nl = strchr(p, '\n')); p = nl + 1) {
-        *nl = '\0';
-        b->warnings++;
-        logline(b, "warning", "Skipping a resource the server does not serve", NULL, NULL, NULL, p);
-    }
-    buf_fini(&warnings);
-    if (!b->failed) {
-        backup_key(key, sizeof key, b->o->name, ".tar.gz");
-        struct err te;
-        b->tar = tarball_begin(b->s, key, &te);
-        if (!b->tar || tarball_add(b->tar, "metadata/version", TARBALL_FORMAT_VERSION "\n",
-                                   strlen(TARBALL_FORMAT_VERSION "\n"), &te) < 0)
-            fail_with(b, te.msg);
-    }
+    struct err te;
+    backup_key(key, sizeof key, b->o->name, ".tar.gz");
+    b->tar = tarball_begin(b->s, key, &te);
+    if (!b->tar || tarball_add(b->tar, "metadata/version", TARBALL_FORMAT_VERSION "\n",
+                               strlen(TARBALL_FORMAT_VERSION "\n"), &te) < 0)
+        fail_with(b, te.msg);
     if (!b->failed)
         back_up_all(b, d);
     if (b->last_progress_ms)
         fputs("\r\033[K", stderr);
     if (b->tar) {
-        struct err te;
         if (b->failed)
             tarball_abort(b->tar);
         else if (tarball_commit(b->tar, &te) < 0)
@@ -512,8 +509,69 @@ static int run_backup(struct run *b, struct err *e)
     return finish(b, start, e);
 }
 
-int backup_cmd_create(struct kube_client *k, const struct location *loc,
-                      const struct backup_opts *o)
+/* Discovery and the resource names, before anything is written: a cluster
+ * that cannot be reached leaves no trace in the location and does not
+ * take the name. Unknown resource names become warnings in the logs. */
+static const struct kube_discovery *prepare(struct run *b, struct err *e)
+{
+    const struct kube_discovery *d = kube_discover(b->k, e);
+    struct buf warnings = BUF_INIT;
+    if (!d || filter_init(&b->f, d, b->o, &warnings, e) < 0) {
+        buf_fini(&warnings);
+        return NULL;
+    }
+    for (char *p = warnings.p, *nl; p && (nl = strchr(p, '\n')); p = nl + 1) {
+        *nl = '\0';
+        b->warnings++;
+        logline(b, "warning", "Skipping a resource the server does not serve", NULL, NULL, NULL, p);
+    }
+    buf_fini(&warnings);
+    return d;
+}
+
+static void run_fini(struct run *b)
+{
+    filter_fini(&b->f);
+    for (size_t i = 0; i < b->ntypes; i++)
+        buf_fini(&b->types[i].names);
+    free(b->types);
+    buf_fini(&b->log);
+    buf_fini(&b->item);
+    buf_fini(&b->path);
+    json_decref(b->pvs);
+    json_decref(b->crds);
+}
+
+/* Prints the outcome of a backup that ran; returns the exit status. */
+static int report(const struct run *b, int recorded, const struct err *e)
+{
+    const char *name = b->o->name;
+    int status = 1;
+    if (!recorded)
+        fprintf(stderr, "error: backup \"%s\" could not be recorded: %s\n", name, e->msg);
+    else if (b->failed)
+        fprintf(stderr, "error: backup \"%s\" failed: %s\n", name, b->reason);
+    else if (b->errors)
+        fprintf(stderr,
+                "error: backup \"%s\" partially failed: %lld error(s); see `ferry backup logs "
+                "%s`\n",
+                name, b->errors, name);
+    else
+        status = 0;
+    if (recorded && b->o->wait)
+        printf("Backup completed with status: %s. You may check for more information using the "
+               "commands `ferry backup describe %s` and `ferry backup logs %s`.\n",
+               b->failed   ? "Failed"
+               : b->errors ? "PartiallyFailed"
+                           : "Completed",
+               name, name);
+    else if (recorded)
+        printf("Run `ferry backup describe %s` or `ferry backup logs %s` for more details.\n", name,
+               name);
+    return status;
+}
+
+int backup_cmd_create(struct kube_client *k, const char *location, const struct backup_opts *o)
 {
     struct err e;
     if (backup_name_valid(o->name, &e) < 0)
@@ -524,14 +582,11 @@ int backup_cmd_create(struct kube_client *k, const struct location *loc,
             return fprintf(stderr, "error: %s\n", e.msg), 1;
         json_decref(sel);
     }
-    struct storage *s = storage_open(loc, &e);
+    struct location loc;
+    struct storage *s = backup_store_open(location, &loc, &e);
     if (!s)
         return fprintf(stderr, "error: %s\n", e.msg), 1;
     int status = 1;
-    if (storage_check(s, &e) < 0) {
-        fprintf(stderr, "error: %s\n", e.msg);
-        goto out;
-    }
     time_t seen;
     int found = record_any_object(s, o->name, &seen, &e);
     if (found < 0) {
@@ -540,50 +595,31 @@ int backup_cmd_create(struct kube_client *k, const struct location *loc,
     }
     if (found) {
         fprintf(stderr, "error: backup \"%s\" already exists in location \"%s\"\n", o->name,
-                loc->name);
+                loc.name);
         goto out;
     }
-    printf("Backup request \"%s\" submitted successfully.\n", o->name);
-    if (o->wait)
-        printf("Waiting for backup to complete. Press ctrl-c to stop it: the backup is then "
-               "recorded as Failed.\n");
-    fflush(stdout);
-    struct run b = {.o = o, .loc = loc, .k = k, .s = s};
+    struct run b = {.o = o, .loc = &loc, .k = k, .s = s};
     b.pvs = json_object();
     b.crds = json_object();
-    int rc = run_backup(&b, &e);
-    filter_fini(&b.f);
-    if (rc < 0) {
-        fprintf(stderr, "error: backup \"%s\" could not be recorded: %s\n", o->name, e.msg);
-    } else if (b.failed) {
-        fprintf(stderr, "error: backup \"%s\" failed: %s\n", o->name, b.reason);
-    } else if (b.errors) {
-        fprintf(stderr,
-                "error: backup \"%s\" partially failed: %lld error(s); see `ferry backup logs "
-                "%s`\n",
-                o->name, b.errors, o->name);
+    time_t start = time(NULL);
+    const struct kube_discovery *d = prepare(&b, &e);
+    if (!d) {
+        fprintf(stderr, "error: %s\n", e.msg);
+    } else if (cancelled(&b)) {
+        /* stopped before anything was written: nothing to record */
+        fprintf(stderr, "error: backup \"%s\" %s before it started; nothing was written\n", o->name,
+                b.reason);
     } else {
-        status = 0;
+        printf("Backup request \"%s\" submitted successfully.\n", o->name);
+        if (o->wait)
+            printf("Waiting for backup to complete. Press ctrl-c to stop it: the backup is then "
+                   "recorded as Failed.\n");
+        fflush(stdout);
+        int rc = run_backup(&b, d, start, &e);
+        status = report(&b, rc == 0, &e);
     }
-    if (rc == 0 && o->wait)
-        printf("Backup completed with status: %s. You may check for more information using the "
-               "commands `ferry backup describe %s` and `ferry backup logs %s`.\n",
-               b.failed   ? "Failed"
-               : b.errors ? "PartiallyFailed"
-                          : "Completed",
-               o->name, o->name);
-    else if (rc == 0)
-        printf("Run `ferry backup describe %s` or `ferry backup logs %s` for more details.\n",
-               o->name, o->name);
-    for (size_t i = 0; i < b.ntypes; i++)
-        buf_fini(&b.types[i].names);
-    free(b.types);
-    buf_fini(&b.log);
-    buf_fini(&b.item);
-    buf_fini(&b.path);
-    json_decref(b.pvs);
-    json_decref(b.crds);
+    run_fini(&b);
 out:
-    storage_free(s);
+    backup_store_close(s, &loc);
     return status;
 }

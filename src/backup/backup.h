@@ -15,6 +15,7 @@
 #include <signal.h>
 #include <stddef.h>
 
+#include "core/buf.h"
 #include "core/err.h"
 
 struct kube_client;
@@ -48,25 +49,43 @@ struct backup_opts {
     const volatile sig_atomic_t *cancel; /* a signal number once the user asked to stop */
 };
 
-/* ferry backup create: checks the location, refuses an existing name, backs
- * up, and writes the Backup record last with the phase it ended in. Returns
- * the exit status: 0 when Completed, 1 otherwise. */
-int backup_cmd_create(struct kube_client *k, const struct location *loc,
-                      const struct backup_opts *o);
+/* The location named <location> (NULL or "": the default one) and its
+ * store, checked, so that a location that cannot be reached fails at once
+ * with its own message. NULL with <e> set; otherwise release both with
+ * backup_store_close. */
+struct storage *backup_store_open(const char *location, struct location *loc, struct err *e);
+void backup_store_close(struct storage *s, struct location *loc);
+
+/* Appends <v> to <b> as logrus writes a logfmt value: bare when it holds
+ * only [A-Za-z0-9-._/@^+], quoted and escaped otherwise. */
+void backup_log_value(struct buf *b, const char *v);
+
+/* The command functions below take the --storage-location value as
+ * <location>. */
+
+/* ferry backup create: checks the location, refuses an existing name,
+ * discovers the cluster's resources (a cluster that cannot be reached
+ * fails here: nothing written, the name still free), backs up, and writes
+ * the Backup record last with the phase it ended in. Returns the exit
+ * status: 0 when Completed, 1 otherwise. */
+int backup_cmd_create(struct kube_client *k, const char *location, const struct backup_opts *o);
 
 /* ferry backup get [NAME...] [-o json|yaml]. */
-int backup_cmd_get(const struct location *loc, const char *const *names, size_t n,
-                   const char *output);
+int backup_cmd_get(const char *location, const char *const *names, size_t n, const char *output);
 /* ferry backup describe NAME [--details]. */
-int backup_cmd_describe(const struct location *loc, const char *name, int details);
+int backup_cmd_describe(const char *location, const char *name, int details);
 /* ferry backup logs NAME: the logs, uncompressed, on stdout. */
-int backup_cmd_logs(const struct location *loc, const char *name);
+int backup_cmd_logs(const char *location, const char *name);
 /* ferry backup download NAME [-o FILE] [--force]: the tarball, written
  * atomically; <file> NULL: ./NAME-data.tar.gz. An existing file is
  * replaced only with <force>. */
-int backup_cmd_download(const struct location *loc, const char *name, const char *file, int force);
-/* ferry backup delete NAME: every object under backups/NAME/. <confirmed>:
- * --confirm given; otherwise a terminal is asked and anything else refused. */
-int backup_cmd_delete(const struct location *loc, const char *name, int confirmed);
+int backup_cmd_download(const char *location, const char *name, const char *file, int force);
+/* ferry backup delete NAME... | --all: every object under backups/NAME/ of
+ * each. <all>: every backup of the location; exactly one of <all> and
+ * names. <confirmed>: --confirm given; otherwise a terminal is asked and
+ * anything else refused. A name that is missing is an error; the others
+ * are still deleted. */
+int backup_cmd_delete(const char *location, const char *const *names, size_t n, int all,
+                      int confirmed);
 
 #endif

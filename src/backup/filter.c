@@ -33,6 +33,12 @@ static int same(const struct kube_resource *a, const struct kube_resource *b)
     return !strcmp(a->group, b->group) && !strcmp(a->name, b->name);
 }
 
+int filter_is_crd(const struct kube_resource *r)
+{
+    return !strcmp(r->group, "apiextensions.k8s.io") &&
+           !strcmp(r->name, "customresourcedefinitions");
+}
+
 /* Resolves each name of <names> (skipping "*") into <out>; unknown names
  * become warnings. */
 static int resolve(const struct kube_discovery *d, const char *const *names, size_t n,
@@ -112,8 +118,15 @@ int filter_resource(const struct filter *f, const struct kube_resource *r, int *
         size_t i = 0;
         while (i < f->n_inc_res && !same(f->inc_res[i], r))
             i++;
-        if (i == f->n_inc_res)
+        /* Velero takes the CRD of each custom resource it backs up, so
+         * that a restore can create the type before its objects, unless
+         * cluster-scoped resources are excluded. */
+        if (i == f->n_inc_res && (!filter_is_crd(r) || f->include_cluster == 0))
             return 0;
+        if (i == f->n_inc_res) {
+            *related_only = 1;
+            return 1;
+        }
     }
     if (r->namespaced)
         return 1;

@@ -32,12 +32,17 @@ void filter_fini(struct filter *f);
 /* Whether objects in namespace <ns> are taken. */
 int filter_namespace(const struct filter *f, const char *ns);
 
+/* Whether <r> is apiextensions.k8s.io's customresourcedefinitions. */
+int filter_is_crd(const struct kube_resource *r);
+
 /* Whether resource <r> is taken at all: listable, not one of the kinds a
  * backup never holds (nodes, ...), and allowed by the resource rules. For a
  * cluster-scoped resource, *<related_only> is set when only the objects the
  * chosen namespaces use are taken (include_cluster unset with a namespace
  * filter): their Namespaces, the PVs of their PVCs, the CRDs of their
- * custom resources. */
+ * custom resources. CRDs are also taken that way when --include-resources
+ * does not name them (the CRDs of the custom resources it names), unless
+ * include_cluster is 0. */
 int filter_resource(const struct filter *f, const struct kube_resource *r, int *related_only);
 
 #endif

@@ -32,18 +32,6 @@ static int fail(const struct err *e)
     return 1;
 }
 
-/* Opens and checks the store, so a location that cannot be reached fails
- * at once with its own message. */
-static struct storage *open_store(const struct location *loc, struct err *e)
-{
-    struct storage *s = storage_open(loc, e);
-    if (s && storage_check(s, e) < 0) {
-        storage_free(s);
-        return NULL;
-    }
-    return s;
-}
-
 /* The Backup object of <name>: its record, or a Failed stand-in when some
  * of its files exist without one. *out NULL (and 0) when there is no such
  * backup at all. */
@@ -81,52 +69,45 @@ static int not_found(const char *name, const struct location *loc)
 
 /* ---- get ---- */
 
+/* A growing list of strings: backup names, object keys. */
 struct names {
     char **v;
     size_t n;
 };
 
-static int on_prefix(void *arg, const struct storage_entry *ent)
+static int names_add(struct names *ns, const char *p, size_t len)
 {
-    struct names *ns = arg;
-    if (!ent->is_prefix)
-        return 0;
-    size_t l = strlen(ent->key);
-    size_t pl = strlen(BACKUP_PREFIX);
-    if (l <= pl + 1)
-        return 0;
     char **v = realloc(ns->v, (ns->n + 1) * sizeof *v);
     if (!v)
         return -1;
     ns->v = v;
-    ns->v[ns->n] = strndup(ent->key + pl, l - pl - 1); /* "backups/NAME/" */
-    if (!ns->v[ns->n])
+    if (!(ns->v[ns->n] = strndup(p, len)))
         return -1;
     ns->n++;
     return 0;
 }
 
-static const char *sget(const json_t *o, const char *a, const char *b)
+static void names_fini(struct names *ns)
 {
-    return json_string_value(json_object_get(json_object_get(o, a), b));
+    for (size_t i = 0; i < ns->n; i++)
+        free(ns->v[i]);
+    free(ns->v);
 }
 
-static long long iget(const json_t *o, const char *a, const char *b)
+/* Each "backups/NAME/" prefix, as NAME. */
+static int on_prefix(void *arg, const struct storage_entry *ent)
 {
-    return json_integer_value(json_object_get(json_object_get(o, a), b));
+    size_t l = strlen(ent->key);
+    size_t pl = strlen(BACKUP_PREFIX);
+    if (!ent->is_prefix || l <= pl + 1)
+        return 0;
+    return names_add(arg, ent->key + pl, l - pl - 1);
 }
 
-/* Go's time.Time.String() in local time: "2026-11-28 10:00:00 +0000 UTC". */
-static void go_time(const char *stamp, char *dst, size_t n)
+/* Each key whole. */
+static int on_key(void *arg, const struct storage_entry *ent)
 {
-    time_t t = record_time_parse(stamp);
-    if (!t) {
-        snprintf(dst, n, "<nil>");
-        return;
-    }
-    struct tm tm;
-    localtime_r(&t, &tm);
-    strftime(dst, n, "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+    return names_add(arg, ent->key, strlen(ent->key));
 }
 
 /* duration.ShortHumanDuration, as `velero backup get` prints EXPIRES. */
@@ -150,7 +131,7 @@ static void short_duration(long long secs, char *dst, size_t n)
 
 static void expires(const json_t *rec, char *dst, size_t n)
 {
-    time_t t = record_time_parse(sget(rec, "status", "expiration"));
+    time_t t = record_time_parse(record_sget(rec, "status", "expiration"));
     if (!t) {
         snprintf(dst, n, "n/a");
         return;
@@ -186,14 +167,14 @@ static int print_table(json_t *const *recs, size_t n)
     for (size_t i = 0; i < n; i++) {
         const json_t *r = recs[i];
         char created[64], exp[40], sel[1024];
-        go_time(sget(r, "status", "startTimestamp"), created, sizeof created);
+        record_go_time(record_sget(r, "status", "startTimestamp"), created, sizeof created);
         expires(r, exp, sizeof exp);
         selector_text(r, sel, sizeof sel);
-        const char *loc = sget(r, "spec", "storageLocation");
-        table_add(t, sget(r, "metadata", "name"));
-        table_add(t, sget(r, "status", "phase") ? sget(r, "status", "phase") : "New");
-        table_addf(t, "%lld", iget(r, "status", "errors"));
-        table_addf(t, "%lld", iget(r, "status", "warnings"));
+        const char *loc = record_sget(r, "spec", "storageLocation");
+        table_add(t, record_sget(r, "metadata", "name"));
+        table_add(t, record_sget(r, "status", "phase") ? record_sget(r, "status", "phase") : "New");
+        table_addf(t, "%lld", record_iget(r, "status", "errors"));
+        table_addf(t, "%lld", record_iget(r, "status", "warnings"));
         table_add(t, created);
         table_add(t, exp);
         table_add(t, loc ? loc : "");
@@ -234,8 +215,7 @@ static int print_objects(json_t *const *recs, size_t n, int single, const char *
     return rc;
 }
 
-int backup_cmd_get(const struct location *loc, const char *const *names, size_t n,
-                   const char *output)
+int backup_cmd_get(const char *location, const char *const *names, size_t n, const char *output)
 {
     if (*output && strcmp(output, "json") && strcmp(output, "yaml") && strcmp(output, "table"))
         return fprintf(stderr,
@@ -244,7 +224,8 @@ int backup_cmd_get(const struct location *loc, const char *const *names, size_t 
                        output),
                1;
     struct err e;
-    struct storage *s = open_store(loc, &e);
+    struct location l, *loc = &l;
+    struct storage *s = backup_store_open(location, loc, &e);
     if (!s)
         return fail(&e);
     struct names listed = {0};
@@ -286,10 +267,8 @@ out:
     for (size_t i = 0; i < nrecs; i++)
         json_decref(recs[i]);
     free(recs);
-    for (size_t i = 0; i < listed.n; i++)
-        free(listed.v[i]);
-    free(listed.v);
-    storage_free(s);
+    names_fini(&listed);
+    backup_store_close(s, loc);
     return status;
 }
 
@@ -335,10 +314,11 @@ static void print_resource_list(struct storage *s, const char *name)
     json_decref(list);
 }
 
-int backup_cmd_describe(const struct location *loc, const char *name, int details)
+int backup_cmd_describe(const char *location, const char *name, int details)
 {
     struct err e;
-    struct storage *s = open_store(loc, &e);
+    struct location l, *loc = &l;
+    struct storage *s = backup_store_open(location, loc, &e);
     if (!s)
         return fail(&e);
     json_t *r;
@@ -352,12 +332,12 @@ int backup_cmd_describe(const struct location *loc, const char *name, int detail
         goto out;
     }
     const json_t *spec = json_object_get(r, "spec");
-    const char *phase = sget(r, "status", "phase");
+    const char *phase = record_sget(r, "status", "phase");
     char sel[1024], start[64], done[64], exp[64];
     selector_text(r, sel, sizeof sel);
-    go_time(sget(r, "status", "startTimestamp"), start, sizeof start);
-    go_time(sget(r, "status", "completionTimestamp"), done, sizeof done);
-    go_time(sget(r, "status", "expiration"), exp, sizeof exp);
+    record_go_time(record_sget(r, "status", "startTimestamp"), start, sizeof start);
+    record_go_time(record_sget(r, "status", "completionTimestamp"), done, sizeof done);
+    record_go_time(record_sget(r, "status", "expiration"), exp, sizeof exp);
     const char *loc_label = json_string_value(json_object_get(
         json_object_get(json_object_get(r, "metadata"), "labels"), "velero.io/storage-location"));
     printf("Name:         %s\n", name);
@@ -371,11 +351,11 @@ int backup_cmd_describe(const struct location *loc, const char *name, int detail
         printf("Phase:  %s (run `ferry backup logs %s` for more information)\n\n", phase, name);
     else
         printf("Phase:  %s\n\n", phase ? phase : "New");
-    const char *reason = sget(r, "status", "failureReason");
+    const char *reason = record_sget(r, "status", "failureReason");
     if (reason)
         printf("Failure reason:  %s\n\n", reason);
-    printf("Errors:    %lld\nWarnings:  %lld\n\n", iget(r, "status", "errors"),
-           iget(r, "status", "warnings"));
+    printf("Errors:    %lld\nWarnings:  %lld\n\n", record_iget(r, "status", "errors"),
+           record_iget(r, "status", "warnings"));
     printf("Namespaces:\n  Included:  ");
     list_or_none(spec, "includedNamespaces", "*");
     printf("\n  Excluded:  ");
@@ -406,18 +386,19 @@ int backup_cmd_describe(const struct location *loc, const char *name, int detail
     status = 0;
     json_decref(r);
 out:
-    storage_free(s);
+    backup_store_close(s, loc);
     return status;
 }
 
 /* ---- logs ---- */
 
-int backup_cmd_logs(const struct location *loc, const char *name)
+int backup_cmd_logs(const char *location, const char *name)
 {
     struct err e;
     if (backup_name_valid(name, &e) < 0)
         return fail(&e);
-    struct storage *s = open_store(loc, &e);
+    struct location l, *loc = &l;
+    struct storage *s = backup_store_open(location, loc, &e);
     if (!s)
         return fail(&e);
     char key[KEY_MAX];
@@ -442,7 +423,7 @@ int backup_cmd_logs(const struct location *loc, const char *name)
         status = 0;
     }
     buf_fini(&b);
-    storage_free(s);
+    backup_store_close(s, loc);
     return status;
 }
 
@@ -464,7 +445,7 @@ static int to_file(void *arg, const char *p, size_t n)
     return 0;
 }
 
-int backup_cmd_download(const struct location *loc, const char *name, const char *file, int force)
+int backup_cmd_download(const char *location, const char *name, const char *file, int force)
 {
     struct err e;
     if (backup_name_valid(name, &e) < 0)
@@ -478,7 +459,8 @@ int backup_cmd_download(const struct location *loc, const char *name, const char
         return fprintf(stderr, "error: file '%s' already exists, remove it first or use --force\n",
                        file),
                1;
-    struct storage *s = open_store(loc, &e);
+    struct location l, *loc = &l;
+    struct storage *s = backup_store_open(location, loc, &e);
     if (!s)
         return fail(&e);
     int status = 1;
@@ -513,33 +495,15 @@ int backup_cmd_download(const struct location *loc, const char *name, const char
     if (status)
         unlink(tmp);
 out:
-    storage_free(s);
+    backup_store_close(s, loc);
     return status;
 }
 
 /* ---- delete ---- */
 
-struct keys {
-    char **v;
-    size_t n;
-};
-
-static int on_key(void *arg, const struct storage_entry *ent)
+static int ask(const char *what)
 {
-    struct keys *ks = arg;
-    char **v = realloc(ks->v, (ks->n + 1) * sizeof *v);
-    if (!v)
-        return -1;
-    ks->v = v;
-    if (!(ks->v[ks->n] = strdup(ent->key)))
-        return -1;
-    ks->n++;
-    return 0;
-}
-
-static int ask(const char *name)
-{
-    printf("Are you sure you want to continue deleting backup \"%s\" (Y/N)? ", name);
+    printf("Are you sure you want to continue deleting %s (Y/N)? ", what);
     fflush(stdout);
     char line[64];
     if (!fgets(line, sizeof line, stdin))
@@ -547,38 +511,21 @@ static int ask(const char *name)
     return line[0] == 'y' || line[0] == 'Y';
 }
 
-int backup_cmd_delete(const struct location *loc, const char *name, int confirmed)
+/* Deletes every object of backup <name>, the record first: a delete cut
+ * short leaves an incomplete backup, never one that still looks whole.
+ * Returns 0, or 1 with the error printed. */
+static int delete_one(struct storage *s, const struct location *loc, const char *name)
 {
+    char prefix[KEY_MAX], rec[KEY_MAX];
     struct err e;
-    if (backup_name_valid(name, &e) < 0)
-        return fail(&e);
-    if (!confirmed) {
-        if (!isatty(STDIN_FILENO))
-            return fprintf(stderr,
-                           "error: refusing to delete backup \"%s\" without --confirm (standard "
-                           "input is not a terminal)\n",
-                           name),
-                   1;
-        if (!ask(name)) {
-            printf("Cancelled.\n");
-            return 1;
-        }
-    }
-    struct storage *s = open_store(loc, &e);
-    if (!s)
-        return fail(&e);
-    char prefix[KEY_MAX];
     snprintf(prefix, sizeof prefix, BACKUP_PREFIX "%s/", name);
-    struct keys ks = {0};
+    struct names ks = {0};
     int status = 1;
     if (storage_list(s, prefix, NULL, on_key, &ks, &e) < 0) {
         fail(&e);
     } else if (!ks.n) {
         not_found(name, loc);
     } else {
-        /* the record first: a delete cut short leaves an incomplete backup,
-         * never one that still looks whole */
-        char rec[KEY_MAX];
         backup_file_key(rec, sizeof rec, name, BACKUP_RECORD);
         status = storage_delete(s, rec, &e) < 0;
         for (size_t i = 0; !status && i < ks.n; i++)
@@ -589,9 +536,61 @@ int backup_cmd_delete(const struct location *loc, const char *name, int confirme
         else
             printf("Backup \"%s\" deleted from location \"%s\".\n", name, loc->name);
     }
-    for (size_t i = 0; i < ks.n; i++)
-        free(ks.v[i]);
-    free(ks.v);
-    storage_free(s);
+    names_fini(&ks);
+    return status;
+}
+
+int backup_cmd_delete(const char *location, const char *const *names, size_t n, int all,
+                      int confirmed)
+{
+    struct err e;
+    if (all == (n > 0))
+        return fprintf(stderr, "error: you must specify exactly one of: specific backup name(s), "
+                               "or the --all flag\n"),
+               1;
+    for (size_t i = 0; i < n; i++)
+        if (backup_name_valid(names[i], &e) < 0)
+            return fail(&e);
+    char what[300];
+    if (all)
+        snprintf(what, sizeof what, "every backup of the location");
+    else if (n == 1)
+        snprintf(what, sizeof what, "backup \"%s\"", names[0]);
+    else
+        snprintf(what, sizeof what, "%zu backups", n);
+    if (!confirmed) {
+        if (!isatty(STDIN_FILENO))
+            return fprintf(stderr,
+                           "error: refusing to delete %s without --confirm (standard input is "
+                           "not a terminal)\n",
+                           what),
+                   1;
+        if (!ask(what)) {
+            printf("Cancelled.\n");
+            return 1;
+        }
+    }
+    struct location l, *loc = &l;
+    struct storage *s = backup_store_open(location, loc, &e);
+    if (!s)
+        return fail(&e);
+    struct names listed = {0};
+    int status = 0;
+    if (all) {
+        if (storage_list(s, BACKUP_PREFIX, "/", on_prefix, &listed, &e) < 0) {
+            status = fail(&e);
+            goto out;
+        }
+        names = (const char *const *)listed.v;
+        n = listed.n;
+        if (!n)
+            printf("No backups found in location \"%s\".\n", loc->name);
+    }
+    /* one that fails does not stop the others, as velero goes on */
+    for (size_t i = 0; i < n; i++)
+        status |= delete_one(s, loc, names[i]);
+out:
+    names_fini(&listed);
+    backup_store_close(s, loc);
     return status;
 }

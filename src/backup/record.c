@@ -147,109 +147,334 @@ json_t *record_incomplete(const char *name, const char *loc_name, time_t seen)
                      "being written right now)");
 }
 
+const char *record_sget(const json_t *o, const char *a, const char *b)
+{
+    return json_string_value(json_object_get(json_object_get(o, a), b));
+}
+
+long long record_iget(const json_t *o, const char *a, const char *b)
+{
+    return json_integer_value(json_object_get(json_object_get(o, a), b));
+}
+
+void record_go_time(const char *stamp, char *dst, size_t n)
+{
+    time_t t = record_time_parse(stamp);
+    if (!t) {
+        snprintf(dst, n, "<nil>");
+        return;
+    }
+    struct tm tm;
+    localtime_r(&t, &tm);
+    strftime(dst, n, "%Y-%m-%d %H:%M:%S %z %Z", &tm);
+}
+
 /* ---- label selectors ---- */
+
+/* The selector text is parsed as k8s.io/apimachinery's labels parser does
+ * (the server parses it again when it lists): a lexer that skips blanks,
+ * so "app = web" and "app in (web, db)" are what "app=web" and
+ * "app in (web,db)" are, and the parser's messages word for word. */
+
+enum tok {
+    T_END,
+    T_ID,
+    T_IN,
+    T_NOTIN,
+    T_NOT,
+    T_NEQ,
+    T_EQ,
+    T_EQEQ,
+    T_GT,
+    T_LT,
+    T_OPEN,
+    T_CLOSE,
+    T_COMMA
+};
+
+struct lexer {
+    const char *p;
+    enum tok t;     /* the token looked at */
+    char lit[1024]; /* its text (a key is at most 317 bytes) */
+};
+
+static int special(char c)
+{
+    return c && strchr("=!(),<>", c);
+}
+
+/* Reads the next token into l->t and l->lit. Keywords are identifiers
+ * where a value may stand, as apimachinery's lookahead(Values) makes them. */
+static void next(struct lexer *l, int values)
+{
+    while (*l->p == ' ' || *l->p == '\t' || *l->p == '\n' || *l->p == '\r')
+        l->p++;
+    static const struct {
+        const char *s;
+        enum tok t;
+    } syms[] = {{"!=", T_NEQ}, {"==", T_EQEQ}, {"!", T_NOT},   {"=", T_EQ},   {">", T_GT},
+                {"<", T_LT},   {"(", T_OPEN},  {")", T_CLOSE}, {",", T_COMMA}};
+    if (!*l->p) {
+        l->t = T_END;
+        l->lit[0] = '\0';
+        return;
+    }
+    for (size_t i = 0; i < sizeof syms / sizeof syms[0]; i++) {
+        size_t n = strlen(syms[i].s);
+        if (!strncmp(l->p, syms[i].s, n)) {
+            l->t = syms[i].t;
+            snprintf(l->lit, sizeof l->lit, "%s", syms[i].s);
+            l->p += n;
+            return;
+        }
+    }
+    size_t n = 0;
+    while (l->p[n] && !special(l->p[n]) && !isspace((unsigned char)l->p[n]))
+        n++;
+    snprintf(l->lit, sizeof l->lit, "%.*s", (int)n, l->p);
+    l->p += n;
+    l->t = T_ID;
+    if (!values && !strcmp(l->lit, "in"))
+        l->t = T_IN;
+    else if (!values && !strcmp(l->lit, "notin"))
+        l->t = T_NOTIN;
+}
+
+/* The token after the current one, without moving. */
+static enum tok peek(const struct lexer *l)
+{
+    struct lexer c = *l;
+    next(&c, 1);
+    return c.t;
+}
+
+static int dns_label(const char *s, size_t n)
+{
+    if (!n || n > 63 || !isalnum((unsigned char)s[0]) || !isalnum((unsigned char)s[n - 1]))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!(islower((unsigned char)s[i]) || isdigit((unsigned char)s[i]) || s[i] == '-'))
+            return 0;
+    return 1;
+}
+
+/* A label value: empty, or up to 63 of [A-Za-z0-9-_.] starting and
+ * ending alphanumeric. A key: the same, with an optional DNS prefix "p/". */
+static int label_value_ok(const char *v)
+{
+    size_t n = strlen(v);
+    if (!n)
+        return 1;
+    if (n > 63 || !isalnum((unsigned char)v[0]) || !isalnum((unsigned char)v[n - 1]))
+        return 0;
+    for (size_t i = 0; i < n; i++)
+        if (!isalnum((unsigned char)v[i]) && !strchr("-_.", v[i]))
+            return 0;
+    return 1;
+}
+
+static int label_key_ok(const char *k)
+{
+    const char *slash = strchr(k, '/');
+    if (slash) {
+        if (slash - k > 253)
+            return 0;
+        for (const char *p = k, *dot; p < slash; p = dot + 1) {
+            dot = memchr(p, '.', (size_t)(slash - p));
+            if (!dot)
+                dot = slash;
+            if (!dns_label(p, (size_t)(dot - p)))
+                return 0;
+        }
+        k = slash + 1;
+    }
+    return *k && label_value_ok(k);
+}
 
 static json_t *expr(const char *key, const char *op)
 {
     return json_pack("{s:s, s:s}", "key", key, "operator", op);
 }
 
-/* One requirement of a selector, <s> without surrounding blanks. */
-static int requirement(char *s, json_t *labels, json_t *exprs, struct err *e)
+/* Inserts <v> into the sorted set <vals> (a sets.String, listed sorted). */
+static void set_insert(json_t *vals, const char *v)
 {
-    if (*s == '!') {
-        char *k = s + 1;
-        while (isspace((unsigned char)*k))
-            k++;
-        if (!*k)
-            return err_set(e, "couldn't parse the selector string \"%s\"", s);
-        json_array_append_new(exprs, expr(k, "DoesNotExist"));
+    size_t i = 0, n = json_array_size(vals);
+    while (i < n && strcmp(json_string_value(json_array_get(vals, i)), v) < 0)
+        i++;
+    if (i < n && !strcmp(json_string_value(json_array_get(vals, i)), v))
+        return;
+    json_array_insert_new(vals, i, json_string(v));
+}
+
+/* "(a, b)" after in/notin: apimachinery's parseValues. */
+static int values_list(struct lexer *l, json_t *vals, struct err *e)
+{
+    next(l, 1);
+    if (l->t != T_OPEN)
+        return err_set(e, "unable to parse requirement: found '%s' expected: '('", l->lit);
+    enum tok t = peek(l);
+    if (t == T_CLOSE) {
+        next(l, 1);
+        set_insert(vals, "");
         return 0;
     }
-    char *op = strpbrk(s, "=! ");
-    if (!op) {
-        json_array_append_new(exprs, expr(s, "Exists"));
-        return 0;
+    if (t != T_ID && t != T_COMMA) {
+        next(l, 1);
+        return err_set(
+            e, "unable to parse requirement: found '%s', expected: ',', ')' or identifier", l->lit);
     }
-    char *key = s;
-    char *rest = op;
-    if (*op == ' ') {
-        *op = '\0';
-        rest = op + 1;
-        while (*rest == ' ')
-            rest++;
-        const char *kind = NULL;
-        if (!strncmp(rest, "notin", 5)) {
-            kind = "NotIn";
-            rest += 5;
-        } else if (!strncmp(rest, "in", 2)) {
-            kind = "In";
-            rest += 2;
+    for (;;) {
+        next(l, 1);
+        if (l->t == T_ID) {
+            set_insert(vals, l->lit);
+            struct lexer c = *l;
+            next(&c, 1);
+            if (c.t == T_CLOSE)
+                break;
+            if (c.t != T_COMMA)
+                return err_set(e, "unable to parse requirement: found '%s', expected: ',' or ')'",
+                               c.lit);
+        } else if (l->t == T_COMMA) {
+            if (!json_array_size(vals))
+                set_insert(vals, "");
+            t = peek(l);
+            if (t == T_CLOSE) {
+                set_insert(vals, "");
+                break;
+            }
+            if (t == T_COMMA) {
+                next(l, 1);
+                set_insert(vals, "");
+            }
+        } else {
+            return err_set(
+                e, "unable to parse requirement: found '%s', expected: ',', or identifier", l->lit);
         }
-        while (*rest == ' ')
-            rest++;
-        size_t l = strlen(rest);
-        if (!kind || *rest != '(' || !l || rest[l - 1] != ')')
-            return err_set(e, "couldn't parse the selector string \"%s\"", key);
-        rest[l - 1] = '\0';
-        json_t *x = expr(key, kind), *vals = json_array();
-        for (char *save, *v = strtok_r(rest + 1, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
-            while (*v == ' ')
-                v++;
-            char *end = v + strlen(v);
-            while (end > v && end[-1] == ' ')
-                *--end = '\0';
-            json_array_append_new(vals, json_string(v));
-        }
-        json_object_set_new(x, "values", vals);
-        json_array_append_new(exprs, x);
-        return 0;
     }
-    int neq = *op == '!';
-    if (neq && op[1] != '=')
-        return err_set(e, "couldn't parse the selector string \"%s\"", s);
-    *op = '\0';
-    char *val = op + 1 + (neq || op[1] == '=');
-    char *end = op;
-    while (end > key && end[-1] == ' ')
-        *--end = '\0';
-    while (*val == ' ')
-        val++;
-    if (neq)
-        json_array_append_new(
-            exprs, json_pack("{s:s, s:s, s:[s]}", "key", key, "operator", "NotIn", "values", val));
-    else
-        json_object_set_new(labels, key, json_string(val));
+    next(l, 1);
+    if (l->t != T_CLOSE)
+        return err_set(e, "unable to parse requirement: found '%s', expected: ')'", l->lit);
     return 0;
+}
+
+/* One requirement, into <labels> (key=value) or <exprs>. */
+static int requirement(struct lexer *l, json_t *labels, json_t *exprs, struct err *e)
+{
+    int absent = 0;
+    next(l, 1);
+    if (l->t == T_NOT) {
+        absent = 1;
+        next(l, 1);
+    }
+    if (l->t != T_ID)
+        return err_set(e, "unable to parse requirement: found '%s', expected: identifier", l->lit);
+    char key[sizeof l->lit];
+    snprintf(key, sizeof key, "%s", l->lit);
+    if (!label_key_ok(key))
+        return err_set(e,
+                       "unable to parse requirement: <nil>: Invalid value: \"%s\": name part must "
+                       "consist of alphanumeric "
+                       "characters, '-', '_' or '.', and must start and end with an "
+                       "alphanumeric character",
+                       key);
+    enum tok t = peek(l);
+    if (absent || t == T_END || t == T_COMMA) {
+        json_array_append_new(exprs, expr(key, absent ? "DoesNotExist" : "Exists"));
+        return 0;
+    }
+    next(l, 0);
+    json_t *vals = json_array();
+    const char *op = NULL;
+    int rc = 0;
+    switch (l->t) {
+    case T_IN:
+    case T_NOTIN:
+        op = l->t == T_IN ? "In" : "NotIn";
+        rc = values_list(l, vals, e);
+        break;
+    case T_EQ:
+    case T_EQEQ:
+    case T_NEQ:
+    case T_GT:
+    case T_LT:
+        op = l->t == T_NEQ ? "NotIn" : l->t == T_GT ? "gt" : l->t == T_LT ? "lt" : "=";
+        t = peek(l);
+        if (t == T_END || t == T_COMMA) {
+            set_insert(vals, "");
+        } else {
+            next(l, 1);
+            if (l->t != T_ID)
+                rc = err_set(e, "unable to parse requirement: found '%s', expected: identifier",
+                             l->lit);
+            else
+                set_insert(vals, l->lit);
+        }
+        break;
+    default:
+        rc = err_set(
+            e, "unable to parse requirement: found '%s', expected: in, notin, =, ==, !=, gt, lt",
+            l->lit);
+    }
+    int ordered = op && (!strcmp(op, "gt") || !strcmp(op, "lt"));
+    for (size_t i = 0; rc == 0 && !ordered && i < json_array_size(vals); i++) {
+        const char *v = json_string_value(json_array_get(vals, i));
+        if (!label_value_ok(v))
+            rc = err_set(e,
+                         "unable to parse requirement: values[%zu][%s]: Invalid value: \"%s\": a "
+                         "valid label must be an empty "
+                         "string or consist of alphanumeric characters, '-', '_' or '.', and "
+                         "must start and end with an alphanumeric character",
+                         i, key, v);
+    }
+    if (rc == 0 && ordered) {
+        /* the server takes them; a metav1.LabelSelector cannot hold them */
+        rc = err_set(e, "\"%s\" isn't a valid label selector operator", op);
+    } else if (rc == 0 && !strcmp(op, "=")) {
+        json_object_set(labels, key, json_array_get(vals, 0));
+    } else if (rc == 0) {
+        json_t *x = expr(key, op);
+        json_object_set(x, "values", vals);
+        json_array_append_new(exprs, x);
+    }
+    json_decref(vals);
+    return rc;
+}
+
+/* apimachinery's Parser.parse: requirements separated by commas. */
+static int requirements(struct lexer *l, json_t *labels, json_t *exprs, struct err *e)
+{
+    for (;;) {
+        enum tok t = peek(l);
+        if (t == T_END)
+            return 0;
+        if (t != T_ID && t != T_NOT) {
+            next(l, 1);
+            return err_set(e, "found '%s', expected: !, identifier, or 'end of string'", l->lit);
+        }
+        if (requirement(l, labels, exprs, e) < 0)
+            return -1;
+        next(l, 1);
+        if (l->t == T_END)
+            return 0;
+        if (l->t != T_COMMA)
+            return err_set(e, "found '%s', expected: ',' or 'end of string'", l->lit);
+        t = peek(l);
+        if (t != T_ID && t != T_NOT) {
+            next(l, 1);
+            return err_set(e, "found '%s', expected: identifier after ','", l->lit);
+        }
+    }
 }
 
 json_t *record_selector_parse(const char *text, struct err *e)
 {
-    char *s = strdup(text);
     json_t *labels = json_object(), *exprs = json_array(), *out = NULL;
-    if (!s)
+    struct lexer l = {.p = text};
+    struct err re;
+    if (requirements(&l, labels, exprs, &re) < 0) {
+        err_set(e, "couldn't parse the selector string \"%s\": %s", text, re.msg);
         goto out;
-    int depth = 0;
-    char *start = s;
-    for (char *p = s;; p++) {
-        if (*p == '(')
-            depth++;
-        else if (*p == ')')
-            depth--;
-        else if ((*p == ',' && !depth) || !*p) {
-            int last = !*p;
-            *p = '\0';
-            while (*start == ' ')
-                start++;
-            char *end = start + strlen(start);
-            while (end > start && end[-1] == ' ')
-                *--end = '\0';
-            if (*start && requirement(start, labels, exprs, e) < 0)
-                goto out;
-            if (last)
-                break;
-            start = p + 1;
-        }
     }
     out = json_object();
     if (json_object_size(labels))
@@ -257,7 +482,6 @@ json_t *record_selector_parse(const char *text, struct err *e)
     if (json_array_size(exprs))
         json_object_set(out, "matchExpressions", exprs);
 out:
-    free(s);
     json_decref(labels);
     json_decref(exprs);
     return out;

@@ -41,6 +41,16 @@ void record_time(time_t t, char *dst, size_t n);
 /* Parses record_time's form; 0 when absent or malformed. */
 time_t record_time_parse(const char *s);
 
+/* Go's time.Time.String() in local time of a record_time stamp, as
+ * Velero's tables print times: "2026-11-28 10:00:00 +0000 UTC"; "<nil>"
+ * when absent or malformed. */
+void record_go_time(const char *stamp, char *dst, size_t n);
+
+/* The string (NULL when absent) and the integer (0) at <o>.<a>.<b>, as in
+ * status.phase. */
+const char *record_sget(const json_t *o, const char *a, const char *b);
+long long record_iget(const json_t *o, const char *a, const char *b);
+
 /* Go's time.Duration.String() for a whole number of milliseconds: "720h0m0s",
  * "1.5s", "500ms", "0s". */
 void record_duration(long long ms, char *dst, size_t n);

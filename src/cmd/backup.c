@@ -10,7 +10,6 @@
 #include "core/cli.h"
 #include "core/text.h"
 #include "kube/client.h"
-#include "storage/location.h"
 
 /* The signal that asked a running backup to stop. A handler can only set
  * a flag, so this one piece of state is process-wide. */
@@ -19,21 +18,6 @@ static volatile sig_atomic_t stop_signal;
 static void on_signal(int signo)
 {
     stop_signal = signo;
-}
-
-/* The location of --storage-location, or the default one. Prints the
- * error and returns -1 when there is none. */
-static int location_from(const struct cli_ctx *c, struct location *loc)
-{
-    struct location_set ls = {0};
-    struct err e;
-    int rc = location_set_load(&ls, NULL, &e);
-    if (rc == 0)
-        rc = location_resolve(&ls, cli_str(c, "storage-location"), loc, &e);
-    location_set_fini(&ls);
-    if (rc < 0)
-        return cli_fail("%s", e.msg), -1;
-    return 0;
 }
 
 #define STORAGE_LOCATION_FLAG                                                                      \
@@ -69,25 +53,19 @@ static int run_create(struct cli_ctx *c)
                                "duration \"%s\"",
                                cli_str(c, "ttl"), cli_str(c, "ttl"));
     o.ttl_ms = (long long)ttl;
-    struct location loc;
-    if (location_from(c, &loc) < 0)
-        return 1;
     struct kube_client *k = cmd_kube_client(c);
-    if (!k) {
-        location_fini(&loc);
+    if (!k)
         return 1;
-    }
     /* Ctrl-C or a TERM stops the backup, which is then recorded as Failed;
      * a second one kills at once (SA_RESETHAND). */
     struct sigaction sa = {.sa_handler = on_signal, .sa_flags = SA_RESETHAND}, old_int, old_term;
     sigemptyset(&sa.sa_mask);
     sigaction(SIGINT, &sa, &old_int);
     sigaction(SIGTERM, &sa, &old_term);
-    int rc = backup_cmd_create(k, &loc, &o);
+    int rc = backup_cmd_create(k, cli_str(c, "storage-location"), &o);
     sigaction(SIGINT, &old_int, NULL);
     sigaction(SIGTERM, &old_term, NULL);
     kube_client_free(k);
-    location_fini(&loc);
     return rc;
 }
 
@@ -98,7 +76,8 @@ static const struct cli_flag create_flags[] = {
      "storageclasses.storage.k8s.io"},
     {"include-cluster-resources", 0, CLI_BOOL, "false",
      "Include cluster-scoped resources in the backup (default: all of them when no namespace "
-     "filter is given, otherwise those the chosen namespaces use)"},
+     "filter is given, otherwise those the chosen namespaces use; unless false, the CRDs of the "
+     "custom resources backed up)"},
     {"include-namespaces", 0, CLI_STRINGS, "",
      "Namespaces to include in the backup (use '*' for all namespaces)"},
     {"include-resources", 0, CLI_STRINGS, "",
@@ -132,13 +111,8 @@ static const struct cli_cmd create_cmd = {
 
 static int run_get(struct cli_ctx *c)
 {
-    struct location loc;
-    if (location_from(c, &loc) < 0)
-        return 1;
-    int rc =
-        backup_cmd_get(&loc, (const char *const *)c->argv, (size_t)c->argc, cli_str(c, "output"));
-    location_fini(&loc);
-    return rc;
+    return backup_cmd_get(cli_str(c, "storage-location"), (const char *const *)c->argv,
+                          (size_t)c->argc, cli_str(c, "output"));
 }
 
 static const struct cli_flag get_flags[] = {
@@ -172,12 +146,9 @@ static int one_name(struct cli_ctx *c)
 
 static int run_describe(struct cli_ctx *c)
 {
-    struct location loc;
-    if (one_name(c) < 0 || location_from(c, &loc) < 0)
+    if (one_name(c) < 0)
         return 1;
-    int rc = backup_cmd_describe(&loc, c->argv[0], cli_bool(c, "details"));
-    location_fini(&loc);
-    return rc;
+    return backup_cmd_describe(cli_str(c, "storage-location"), c->argv[0], cli_bool(c, "details"));
 }
 
 static const struct cli_flag describe_flags[] = {
@@ -200,12 +171,9 @@ static const struct cli_cmd describe_cmd = {
 
 static int run_logs(struct cli_ctx *c)
 {
-    struct location loc;
-    if (one_name(c) < 0 || location_from(c, &loc) < 0)
+    if (one_name(c) < 0)
         return 1;
-    int rc = backup_cmd_logs(&loc, c->argv[0]);
-    location_fini(&loc);
-    return rc;
+    return backup_cmd_logs(cli_str(c, "storage-location"), c->argv[0]);
 }
 
 static const struct cli_flag location_only_flags[] = {
@@ -220,12 +188,10 @@ static const struct cli_cmd logs_cmd = {
 
 static int run_download(struct cli_ctx *c)
 {
-    struct location loc;
-    if (one_name(c) < 0 || location_from(c, &loc) < 0)
+    if (one_name(c) < 0)
         return 1;
-    int rc = backup_cmd_download(&loc, c->argv[0], cli_str(c, "output"), cli_bool(c, "force"));
-    location_fini(&loc);
-    return rc;
+    return backup_cmd_download(cli_str(c, "storage-location"), c->argv[0], cli_str(c, "output"),
+                               cli_bool(c, "force"));
 }
 
 static const struct cli_flag download_flags[] = {
@@ -250,15 +216,12 @@ static const struct cli_cmd download_cmd = {
 
 static int run_delete(struct cli_ctx *c)
 {
-    struct location loc;
-    if (one_name(c) < 0 || location_from(c, &loc) < 0)
-        return 1;
-    int rc = backup_cmd_delete(&loc, c->argv[0], cli_bool(c, "confirm"));
-    location_fini(&loc);
-    return rc;
+    return backup_cmd_delete(cli_str(c, "storage-location"), (const char *const *)c->argv,
+                             (size_t)c->argc, cli_bool(c, "all"), cli_bool(c, "confirm"));
 }
 
 static const struct cli_flag delete_flags[] = {
+    {"all", 0, CLI_BOOL, "false", "Delete all backups"},
     {"confirm", 0, CLI_BOOL, "false", "Confirm deletion"},
     STORAGE_LOCATION_FLAG,
     {NULL, 0, 0, NULL, NULL},
@@ -266,11 +229,15 @@ static const struct cli_flag delete_flags[] = {
 
 static const struct cli_cmd delete_cmd = {
     "delete",
-    "Delete a backup",
-    "NAME [flags]",
-    "Delete every object of a backup from its storage location. Without --confirm the\n"
-    "question is asked on a terminal, and the deletion refused elsewhere.",
-    "  ferry backup delete web --confirm",
+    "Delete backups",
+    "NAME... | --all [flags]",
+    "Delete every object of the backups named, or of every backup with --all, from the\n"
+    "storage location. Without --confirm the question is asked on a terminal, and the\n"
+    "deletion refused elsewhere. A name that is not found is an error; the others are\n"
+    "still deleted.",
+    "  ferry backup delete web --confirm\n"
+    "  ferry backup delete web db --confirm\n"
+    "  ferry backup delete --all --confirm",
     delete_flags,
     NULL,
     run_delete,

@@ -243,7 +243,8 @@ qc star "'*' and --exclude-resources: everything but those" \
     'not has("secrets") and not has("persistentvolumes/") and has("configmaps") and cluster("storageclasses.storage.k8s.io") == ["standard-rwo"]'
 fr backup create widgets --include-resources widgets.example.com --include-namespaces tools
 inspect widgets
-qc widgets "plural.group names a custom resource" 'kinds() == ["widgets.example.com"] and list(objs) == ["resources/widgets.example.com/namespaces/tools/gadget.json"]'
+qc widgets "plural.group names a custom resource; with a namespace filter its CRD comes along" \
+    'sorted(objs) == ["resources/customresourcedefinitions.apiextensions.k8s.io/cluster/widgets.example.com.json", "resources/widgets.example.com/namespaces/tools/gadget.json"]'
 fr backup create typo --include-resources deploy,nosuchthing
 inspect typo
 qc typo "an unknown resource name is a warning, the rest is backed up" \
@@ -261,9 +262,51 @@ check "… and shown in the SELECTOR column" eval 'printf "%s\n" "$OUT" | sed -n
 fr backup create set-sel -l 'app in (web,postgres),!missing' --ttl 24h
 inspect set-sel
 qc set-sel "set-based selectors and --ttl" \
-    's["rec"]["spec"]["labelSelector"] == {"matchExpressions": [{"key": "app", "operator": "In", "values": ["web", "postgres"]}, {"key": "missing", "operator": "DoesNotExist"}]} and s["rec"]["spec"]["ttl"] == "24h0m0s" and has("statefulsets.apps") and has("deployments.apps")'
+    's["rec"]["spec"]["labelSelector"] == {"matchExpressions": [{"key": "app", "operator": "In", "values": ["postgres", "web"]}, {"key": "missing", "operator": "DoesNotExist"}]} and s["rec"]["spec"]["ttl"] == "24h0m0s" and has("statefulsets.apps") and has("deployments.apps")'
 fr backup get set-sel
 check "… formatted back as Kubernetes does, expiring in 23h" eval 'printf "%s\n" "$OUT" | sed -n 2p | grep -Eq "   (23h|1d) .*   app in \(postgres,web\),!missing$"'
+
+# Selectors with blanks, as kubectl takes them (the server gets the text).
+fr backup create sel-spaced -l 'app = web'
+inspect sel-spaced
+qc sel-spaced "-l 'app = web': the same objects as -l app=web, recorded the same" \
+    'sorted(objs) == sorted(json.load(open(sys.argv[1].replace("sel-spaced", "labelled")))["objs"]) and s["rec"]["spec"]["labelSelector"] == {"matchLabels": {"app": "web"}}'
+fr backup create sel-in -l 'app in (web, postgres)'
+inspect sel-in
+qc sel-in "-l 'app in (web, postgres)': both apps' objects, values as a sorted set" \
+    'ns() == ["db", "web"] and has("statefulsets.apps") and has("deployments.apps") and s["rec"]["spec"]["labelSelector"] == {"matchExpressions": [{"key": "app", "operator": "In", "values": ["postgres", "web"]}]} and s["rec"]["status"]["phase"] == "Completed"'
+fr backup create sel-not -l '!app'
+inspect sel-not
+qc sel-not "-l '!app': only objects without the label" \
+    'len(objs) > 0 and all("app" not in o["metadata"].get("labels", {}) for o in objs.values()) and "resources/configmaps/namespaces/tools/tools-settings.json" in objs and s["rec"]["spec"]["labelSelector"] == {"matchExpressions": [{"key": "app", "operator": "DoesNotExist"}]}'
+fr backup create sel-notin -l 'tier notin (x)'
+inspect sel-notin
+qc sel-notin "-l 'tier notin (x)': no object has tier=x, so all 31 are taken" \
+    'len(objs) == 31 and s["rec"]["spec"]["labelSelector"] == {"matchExpressions": [{"key": "tier", "operator": "NotIn", "values": ["x"]}]}'
+fr backup get sel-notin
+check "… and shown in the SELECTOR column as Kubernetes formats it" eval 'printf "%s\n" "$OUT" | sed -n 2p | grep -q "   tier notin (x)$"'
+fr backup create sel-bad -l 'app web'
+check "an invalid selector: kubectl's message, nothing written" \
+    eval 'err_has "couldn'"'"'t parse the selector string \"app web\": unable to parse requirement: found '"'"'web'"'"', expected: in, notin, =, ==, !=, gt, lt" && [ -z "$OUT" ] && [ ! -e "$BK/sel-bad" ]'
+
+# The CRDs of the custom resources --include-resources names.
+fr backup create crs --include-resources widgets
+inspect crs
+qc crs "--include-resources widgets: the Widgets and their CRD, nothing else" \
+    'kinds() == ["customresourcedefinitions.apiextensions.k8s.io", "widgets.example.com"] and cluster("customresourcedefinitions.apiextensions.k8s.io") == ["widgets.example.com"] and s["list"] == s["expect"]'
+fr backup create crs-nocluster --include-resources widgets --include-cluster-resources=false
+inspect crs-nocluster
+qc crs-nocluster "… not with --include-cluster-resources=false" 'kinds() == ["widgets.example.com"]'
+fr backup create crs-cluster --include-resources widgets --include-cluster-resources=true
+inspect crs-cluster
+qc crs-cluster "… with =true, the CRD of the Widgets, not every cluster object" \
+    'kinds() == ["customresourcedefinitions.apiextensions.k8s.io", "widgets.example.com"]'
+fr backup create crs-excluded --include-resources widgets --exclude-resources crd
+inspect crs-excluded
+qc crs-excluded "… nor when --exclude-resources names CRDs" 'kinds() == ["widgets.example.com"]'
+fr backup create crs-deploy --include-resources deploy
+inspect crs-deploy
+qc crs-deploy "no custom resource named: no CRD" 'kinds() == ["deployments.apps"]'
 
 ###########################################################################
 # Failures.
@@ -371,6 +414,32 @@ check "get from it fails the same way" eval '[ "$RC" = 1 ] && printf "%s\n" "$ER
 fr backup create nowhere --storage-location missing
 check "an unknown location is named" err_has 'missing'
 
+# A cluster that cannot be reached: kubectl's message before anything is
+# submitted or written; the name stays free.
+sed "s#server: .*#server: https://127.0.0.1:1#" "$A_KC" >"$TMP/dead.kc"
+KCFG=$TMP/dead.kc fr backup create unreachable
+check "an unreachable cluster: exit 1 with kubectl's connection message, nothing submitted" \
+    eval '[ "$RC" = 1 ] && [ "$ERR" = "error: The connection to the server 127.0.0.1:1 was refused - did you specify the right host or port?" ] && [ -z "$OUT" ]'
+check "… nothing written to the location" eval '[ ! -e "$BK/unreachable" ]'
+fr backup create unreachable --include-namespaces web
+check "… and the name can be used once the cluster answers" eval '[ "$RC" = 0 ] && [ -e "$BK/unreachable/velero-backup.json" ]'
+# Ctrl-C during discovery (slowed): nothing had been written, nothing is.
+faults '{"latency_ms":1500,"latency_match":"^/apis"}'
+( KUBECONFIG=$KCFG exec "$FERRY" backup create early >"$TMP/early.out" 2>"$TMP/early.err" ) &
+CUT=$!
+sleep 0.7
+kill -INT "$CUT"
+wait "$CUT"
+RC=$? LAST="backup create early (SIGINT)" OUT=$(cat "$TMP/early.out") ERR=$(cat "$TMP/early.err")
+clear_faults
+check "SIGINT during discovery: exit 1, nothing submitted, nothing written" \
+    eval '[ "$RC" = 1 ] && [ "$ERR" = "error: backup \"early\" interrupted by SIGINT before it started; nothing was written" ] && [ -z "$OUT" ] && [ ! -e "$BK/early" ]'
+faults '{"error_rate":1,"error_code":500,"error_match":"^/apis$"}'
+fr backup create nodiscovery --kube-api-qps=0
+clear_faults
+check "discovery that keeps failing: exit 1 with the server's message, nothing written" \
+    eval '[ "$RC" = 1 ] && printf "%s\n" "$ERR" | grep -q "^error: " && ! printf "%s\n" "$OUT" | grep -q submitted && [ ! -e "$BK/nodiscovery" ]'
+
 ###########################################################################
 # No Secret data in logs or terminal output.
 all_logs=$LOGS_FULL
@@ -403,6 +472,25 @@ fr backup get full
 check "… and it is gone from get" err_has 'backup "full" not found in location "default"'
 fr backup delete full --confirm
 check "deleting it again: not found" err_has 'backup "full" not found'
+
+fr backup delete
+check "delete with neither names nor --all is refused" err_has 'you must specify exactly one of: specific backup name(s), or the --all flag'
+fr backup delete only-web --all --confirm
+check "… as are names with --all, and nothing is deleted" eval 'err_has "exactly one of" && [ -e "$BK/only-web/velero-backup.json" ]'
+fr backup delete sel-in sel-not
+check "delete of several names without --confirm is refused" eval 'err_has "refusing to delete 2 backups without --confirm" && [ -e "$BK/sel-in/velero-backup.json" ]'
+fr backup delete sel-in sel-not --confirm
+check "delete a b --confirm: both gone, the others kept" eval '[ "$RC" = 0 ] && [ -z "$(ls -A "$BK/sel-in" "$BK/sel-not" 2>/dev/null)" ] && [ -e "$BK/sel-spaced/velero-backup.json" ] && [ "$(printf "%s\n" "$OUT" | grep -c "^Backup \"sel-[a-z]*\" deleted from location \"default\"\.$")" = 2 ]'
+fr backup delete sel-spaced nosuch sel-notin --confirm
+check "a missing name among several: exit 1, named, the others deleted" eval '[ "$RC" = 1 ] && err_has "backup \"nosuch\" not found" && [ -z "$(ls -A "$BK/sel-spaced" "$BK/sel-notin" 2>/dev/null)" ]'
+fr backup delete --all
+check "delete --all without --confirm is refused" eval 'err_has "refusing to delete every backup of the location without --confirm" && [ -e "$BK/only-web/velero-backup.json" ]'
+fr backup delete --all --confirm
+check "delete --all --confirm removes every backup, incomplete ones too" eval '[ "$RC" = 0 ] && [ -z "$(find "$BK" -type f 2>/dev/null)" ] && printf "%s\n" "$OUT" | grep -qx "Backup \"halfway\" deleted from location \"default\"."'
+fr backup get
+check "… get lists nothing" eval '[ "$RC" = 0 ] && [ -z "$OUT" ]'
+fr backup delete --all --confirm
+check "delete --all with no backup says so" eval '[ "$RC" = 0 ] && [ "$OUT" = "No backups found in location \"default\"." ]'
 
 echo "1..$n"
 [ "$failed" = 0 ]
