@@ -114,6 +114,7 @@ bench: all
 	@bench/list.sh $(BUILD)/ferry
 	@bench/backup.sh $(BUILD)/ferry
 	@bench/proxy.sh $(BUILD)/ferry
+	@bench/proxy_tls.sh $(BUILD)/ferry
 
 format:
 	clang-format -i $(shell find src tests -name '*.[ch]')

@@ -52,7 +52,7 @@ metadata: {name: backend}
 subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{port: \$BACKEND_PORT}]}]
 M
 exec "$FERRY" ingress serve --manifests "$work/bench.yaml" --http-listen 127.0.0.1:\$PROJECT_PORT \
-    --workers "\${WORKERS:-1}" --access-log off
+    --https-listen "" --workers "\${WORKERS:-1}" --access-log off
 EOF
 chmod +x "$work/run-ferry"
 

@@ -52,8 +52,8 @@ subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{port: $BE}]}]
 M
 nginx -p "$W" -c "$W/backend.conf" & pids+=($!)
 nginx -p "$W" -c "$W/nginx.conf" & ngx_pid=$!; pids+=("$ngx_pid")
-"$FERRY" ingress serve --manifests "$W/ferry.yaml" --http-listen "127.0.0.1:$FRY" --workers 1 \
-    --access-log off 2>"$W/ferry.err" & ferry_pid=$!; pids+=("$ferry_pid")
+"$FERRY" ingress serve --manifests "$W/ferry.yaml" --http-listen "127.0.0.1:$FRY" --https-listen "" \
+    --workers 1 --access-log off 2>"$W/ferry.err" & ferry_pid=$!; pids+=("$ferry_pid")
 for p in $NGX $FRY; do
     for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$p/" && break; sleep 0.05; done
 done

@@ -577,8 +577,11 @@ static int read_slice(struct builder *b, const json_t *const *top, const json_t 
         const json_t *f[2];
         FIELDS(ep, f, "addresses", "conditions");
         x->nall++;
-        /* Absent or null counts as ready, as the API says. */
-        if (json_is_false(json_object_get(f[1], "ready")))
+        /* Absent or null counts as ready, as the API says. A terminating
+         * endpoint is left out even when ready (a Service that publishes
+         * not-ready addresses keeps ready true while its pod shuts down). */
+        if (json_is_false(json_object_get(f[1], "ready")) ||
+            json_is_true(json_object_get(f[1], "terminating")))
             continue;
         /* All addresses of an endpoint are the same pod: the first one is
          * enough (kube-proxy does the same). */
@@ -1444,6 +1447,24 @@ static int process_ingress(struct builder *b, uint32_t ing, const struct xingres
     return add_tls(b, ing, x);
 }
 
+/* The --default-ssl-certificate Secret, "NS/NAME" (a bare NAME is in
+ * "default"). Whether it is usable is the route table's to say. */
+static int find_default_tls(struct builder *b, const struct ingress_opts *opts)
+{
+    const char *full = opts->default_ssl_certificate, *slash = strchr(full, '/');
+    struct ingress_tls *t = &b->m->default_tls;
+    t->host = "";
+    t->secret_ns = slash ? iarena_strndup(&b->p->arena, full, (size_t)(slash - full)) : "default";
+    t->secret_name = iarena_strdup(&b->p->arena, slash ? slash + 1 : full);
+    if (!t->secret_ns || !t->secret_name)
+        return -ENOMEM;
+    const struct xsecret *so = smap_get(&b->secrets, t->secret_ns, t->secret_name, NULL);
+    t->found = so != NULL;
+    t->crt_b64 = so ? so->crt : NULL;
+    t->key_b64 = so ? so->key : NULL;
+    return 0;
+}
+
 static void builder_fini(struct builder *b)
 {
     smap_fini(&b->classes);
@@ -1535,6 +1556,8 @@ struct ingress_model *ingress_model_build(json_t *objects, const struct ingress_
         if (process_ingress(&b, (uint32_t)i, b.order[i]) < 0 || b.oom)
             goto fail;
     }
+    if (opts && opts->default_ssl_certificate && find_default_tls(&b, opts) < 0)
+        goto fail;
     builder_fini(&b);
     return m;
 fail:

@@ -34,6 +34,9 @@
 struct ingress_opts {
     const char *class_name; /* NULL: INGRESS_CLASS_DEFAULT */
     const char *controller; /* NULL: INGRESS_CONTROLLER_DEFAULT */
+    /* "NS/NAME" of the Secret served for names no spec.tls covers
+     * (--default-ssl-certificate), or NULL. */
+    const char *default_ssl_certificate;
 };
 
 /* Why an Ingress was taken as ours (the first rule that applies decides):
@@ -161,6 +164,9 @@ struct ingress_model {
     size_t npaths;
     struct ingress_tls *tls;
     size_t ntls;
+    /* The --default-ssl-certificate Secret (host ""); secret_name is NULL
+     * when none was asked for. */
+    struct ingress_tls default_tls;
     struct ingress_warning *warnings;
     size_t nwarnings;
     /* The oldest Ingress with a spec.defaultBackend: serves requests that match

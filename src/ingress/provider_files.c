@@ -20,9 +20,7 @@ struct provider_files {
     char *path;
     char *dir;  /* the directory watched */
     char *base; /* for a file: its name in <dir>, else NULL */
-    char *class_name, *controller;
-    provider_publish_fn publish;
-    void *ctx;
+    struct objstore *store;
     unsigned long long hash;
     int have_hash;
     unsigned generation;
@@ -234,22 +232,16 @@ fail:
 
 /* ---- the provider ------------------------------------------------------- */
 
-struct provider_files *provider_files_new(const char *path, const struct ingress_opts *opts,
-                                          provider_publish_fn publish, void *ctx)
+struct provider_files *provider_files_new(const char *path, struct objstore *store)
 {
     struct provider_files *pf = calloc(1, sizeof *pf);
     if (!pf)
         return NULL;
-    pf->path = strdup(path);
-    pf->class_name = opts && opts->class_name ? strdup(opts->class_name) : NULL;
-    pf->controller = opts && opts->controller ? strdup(opts->controller) : NULL;
-    if (!pf->path || (opts && opts->class_name && !pf->class_name) ||
-        (opts && opts->controller && !pf->controller)) {
-        provider_files_free(pf);
+    if (!(pf->path = strdup(path))) {
+        free(pf);
         return NULL;
     }
-    pf->publish = publish;
-    pf->ctx = ctx;
+    pf->store = store;
     pf->io.fd = -1;
     timer_init(&pf->debounce);
     return pf;
@@ -270,27 +262,12 @@ int provider_files_reload(struct provider_files *pf, struct err *e)
         json_decref(objects);
         return 0;
     }
-    struct ingress_opts opts = {pf->class_name, pf->controller};
-    struct ingress_model *m = ingress_model_build(objects, &opts, e);
-    if (!m) {
-        json_decref(objects);
-        return -1;
-    }
-    for (size_t i = 0; i < m->nwarnings; i++)
-        LOG_WARN("manifests: ingress \"%s/%s\": %s", m->warnings[i].ns, m->warnings[i].name,
-                 m->warnings[i].msg);
-    struct route_table *t = route_table_build(m, e);
-    size_t ningresses = m->ningresses, nignored = m->nignored;
-    ingress_model_free(m);
-    json_decref(objects);
-    if (!t)
+    objstore_replace(pf->store, objects);
+    if (objstore_rebuild(pf->store, e) < 0)
         return -1;
     pf->hash = hash;
     pf->have_hash = 1;
     pf->generation++;
-    LOG_INFO("manifests: %s: %zu ingresses (%zu of other classes), %u routes, %u backends",
-             pf->path, ningresses, nignored, route_table_nroutes(t), route_table_nbackends(t));
-    pf->publish(pf->ctx, t);
     return 1;
 }
 
@@ -392,7 +369,5 @@ void provider_files_free(struct provider_files *pf)
     free(pf->path);
     free(pf->dir);
     free(pf->base);
-    free(pf->class_name);
-    free(pf->controller);
     free(pf);
 }

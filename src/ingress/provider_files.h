@@ -1,7 +1,7 @@
 /* The manifests provider: Ingress, IngressClass, Service, Endpoints,
  * EndpointSlice and Secret objects from YAML or JSON files, watched.
  *
- *   struct provider_files *pf = provider_files_new(path, &opts, publish, ctx);
+ *   struct provider_files *pf = provider_files_new(path, store);
  *   provider_files_reload(pf, &e);        (first load: fails on an invalid file)
  *   provider_files_watch(pf, loop, &e);   (inotify on the loop: later changes)
  *
@@ -11,9 +11,9 @@
  * may hold several documents ("---"); a JSON file is one document (YAML
  * reads JSON). Objects of other kinds are ignored by the model.
  *
- * A reload reads every file again, builds an ingress model and a route
- * table, logs the model's warnings and hands the table to <publish> (the
- * reference moves). When any file is invalid (YAML syntax, a document that
+ * A reload reads every file again, puts the objects into the object store
+ * (ingress/objstore.h) and rebuilds from it: model, warnings logged, route
+ * table published. When any file is invalid (YAML syntax, a document that
  * is not an object, an object without apiVersion or kind) nothing is
  * published: the error names the file and the line, and whoever serves keeps
  * the previous table. A reload whose files are byte for byte those of the
@@ -31,21 +31,17 @@
 #include <jansson.h>
 
 #include "core/err.h"
-#include "ingress/model.h"
-#include "ingress/routes.h"
+#include "ingress/objstore.h"
 #include "net/loop.h"
 
 #define PROVIDER_FILES_DEBOUNCE_MS 100
 #define PROVIDER_FILES_MAX_DELAY_MS 400
 
-/* Receives each new table; the caller's reference moves to the callee. */
-typedef void (*provider_publish_fn)(void *ctx, struct route_table *t);
-
 struct provider_files;
 
-/* <path> and <opts> strings are copied. Returns NULL when memory runs out. */
-struct provider_files *provider_files_new(const char *path, const struct ingress_opts *opts,
-                                          provider_publish_fn publish, void *ctx);
+/* <path> is copied; <store> is the caller's and must outlive the provider.
+ * Returns NULL when memory runs out. */
+struct provider_files *provider_files_new(const char *path, struct objstore *store);
 /* Reads, builds, publishes (see above). Returns 1 when a table was
  * published, 0 when nothing changed, -1 with <e> filled when a file is
  * invalid or unreadable (nothing published). May block on the file system. */

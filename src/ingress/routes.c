@@ -16,7 +16,10 @@
 #include <string.h>
 #include <sys/socket.h>
 
+#include "core/log.h"
+#include "http/tls.h"
 #include "ingress/iarena.h"
+#include "kubeconfig/kcfg.h"
 
 #define SEED 0x243f6a8885a308d3ULL
 #define K1 0x9e3779b97f4a7c15ULL
@@ -45,11 +48,19 @@ struct host_routes {
     const struct route *fallback; /* no path matched */
 };
 
+/* Host tables map a lowercase name to a struct host_routes (routing) or a
+ * struct tls_host (certificates). */
 struct host_slot {
     uint64_t h;
     const char *name; /* lowercase; NULL: free */
     uint32_t len;
-    const struct host_routes *hr;
+    const void *v;
+};
+
+/* A host named in some spec.tls; cert is NULL when its Secret is missing
+ * or unusable (the host then gets the default certificate). */
+struct tls_host {
+    const struct tls_cert *cert;
 };
 
 struct host_table {
@@ -67,6 +78,11 @@ struct route_table {
     struct route_backend *backends;
     uint32_t nbackends;
     uint32_t nroutes;
+    struct host_table tls_exact;        /* host -> struct tls_host */
+    struct host_table tls_wild;         /* "*.foo.com" under "foo.com" */
+    const struct tls_cert *tls_default; /* --default-ssl-certificate, or NULL */
+    struct tls_cert **certs;            /* owned: freed with the table */
+    uint32_t ncerts;
 };
 
 /* ---- hashing ------------------------------------------------------------ */
@@ -202,14 +218,13 @@ static inline const struct route *path_table_get(const struct path_table *pt, ui
     }
 }
 
-static void host_table_put(struct host_table *ht, const char *name, uint32_t len,
-                           const struct host_routes *hr)
+static void host_table_put(struct host_table *ht, const char *name, uint32_t len, const void *v)
 {
     uint64_t h = host_hash(name, len);
     for (uint32_t i = (uint32_t)h & ht->mask;; i = (i + 1) & ht->mask) {
         struct host_slot *s = &ht->s[i];
         if (!s->name) {
-            *s = (struct host_slot){h, name, len, hr};
+            *s = (struct host_slot){h, name, len, v};
             ht->n++;
             return;
         }
@@ -230,8 +245,7 @@ static inline bool host_eq(const char *lower, const char *h, size_t n)
     return true;
 }
 
-static inline const struct host_routes *host_table_get(const struct host_table *ht, const char *h,
-                                                       size_t n)
+static inline const void *host_table_get(const struct host_table *ht, const char *h, size_t n)
 {
     if (!ht->n)
         return NULL;
@@ -241,8 +255,24 @@ static inline const struct host_routes *host_table_get(const struct host_table *
         if (!s->name)
             return NULL;
         if (s->h == hv && s->len == n && host_eq(s->name, h, n))
-            return s->hr;
+            return s->v;
     }
+}
+
+/* The entry for host <h> (<n> > 0 bytes): its exact one, else the wildcard
+ * one of its parent when <h> is one non-empty label followed by ".parent". */
+static inline const void *host_match(const struct host_table *exact, const struct host_table *wild,
+                                     const char *h, size_t n)
+{
+    const void *v = host_table_get(exact, h, n);
+    if (!v && wild->n) {
+        const char *dot = memchr(h, '.', n);
+        if (dot && dot > h && (size_t)(dot - h) + 1 < n) {
+            size_t off = (size_t)(dot - h) + 1;
+            v = host_table_get(wild, h + off, n - off);
+        }
+    }
+    return v;
 }
 
 /* ---- lookup --------------------------------------------------------------- */
@@ -311,22 +341,21 @@ const struct route *route_lookup(const struct route_table *t, const char *host, 
 {
     const struct host_routes *hr = NULL;
     size_t n = host ? host_len(host, hostlen) : 0;
-    if (n) {
-        hr = host_table_get(&t->exact, host, n);
-        if (!hr && t->wild.n) {
-            const char *dot = memchr(host, '.', n);
-            if (dot && dot > host && (size_t)(dot - host) + 1 < n) {
-                size_t off = (size_t)(dot - host) + 1;
-                hr = host_table_get(&t->wild, host + off, n - off);
-            }
-        }
-    }
+    if (n)
+        hr = host_match(&t->exact, &t->wild, host, n);
     if (!hr)
         hr = t->any;
     if (!hr)
         return t->deflt;
     const struct route *r = match_path(hr, path ? path : "", path ? pathlen : 0);
     return r ? r : hr->fallback;
+}
+
+const struct tls_cert *route_cert(const struct route_table *t, const char *name)
+{
+    size_t n = name ? strlen(name) : 0;
+    const struct tls_host *th = n ? host_match(&t->tls_exact, &t->tls_wild, name, n) : NULL;
+    return th && th->cert ? th->cert : t->tls_default;
 }
 
 static int cmp_annotation(const void *pa, const void *pb)
@@ -587,6 +616,111 @@ out:
     return rc;
 }
 
+/* Decodes and parses one Secret's certificate. NULL (logged, naming the
+ * Secret and what is wrong, never its data) when it cannot be used. */
+static struct tls_cert *load_cert(const struct ingress_tls *mt)
+{
+    const char *what = NULL;
+    struct err e;
+    unsigned char *crt = NULL, *key = NULL;
+    size_t crtlen = 0, keylen = 0;
+    struct tls_cert *c = NULL;
+    if (!mt->found)
+        what = "the Secret does not exist";
+    else if (!mt->crt_b64 || !mt->key_b64)
+        what = "the Secret lacks tls.crt or tls.key";
+    else if (kcfg_b64_decode(mt->crt_b64, &crt, &crtlen, &e) < 0)
+        what = "tls.crt is not valid base64";
+    else if (kcfg_b64_decode(mt->key_b64, &key, &keylen, &e) < 0)
+        what = "tls.key is not valid base64";
+    else if (!(c = tls_cert_parse((const char *)crt, crtlen, (const char *)key, keylen, &e)))
+        what = e.msg;
+    if (key)
+        explicit_bzero(key, keylen); /* private key bytes do not linger in the heap */
+    free(key);
+    free(crt);
+    if (what)
+        LOG_WARN("tls: secret \"%s/%s\" (host \"%s\"): %s; serving the default certificate",
+                 mt->secret_ns, mt->secret_name, *mt->host ? mt->host : "<default>", what);
+    return c;
+}
+
+/* The certificates of spec.tls and --default-ssl-certificate. Hosts that
+ * share a Secret are next to each other in the model (one spec.tls entry)
+ * and share one parsed certificate. */
+static int build_certs(struct build *b)
+{
+    const struct ingress_model *m = b->m;
+    struct route_table *t = b->t;
+    size_t nexact = 0, nwild = 0;
+    for (size_t i = 0; i < m->ntls; i++) {
+        if (m->tls[i].host[0] == '*')
+            nwild++;
+        else if (m->tls[i].host[0])
+            nexact++;
+    }
+    t->certs = iarena_calloc(b->a, m->ntls + 1, sizeof(*t->certs));
+    struct tls_host *th = iarena_calloc(b->a, m->ntls + 1, sizeof(*th));
+    t->tls_exact.s = iarena_calloc(b->a, capacity_for(nexact), sizeof(*t->tls_exact.s));
+    t->tls_wild.s = iarena_calloc(b->a, capacity_for(nwild), sizeof(*t->tls_wild.s));
+    if (!t->certs || !th || !t->tls_exact.s || !t->tls_wild.s)
+        return -1;
+    t->tls_exact.mask = capacity_for(nexact) - 1;
+    t->tls_wild.mask = capacity_for(nwild) - 1;
+    for (size_t i = 0; i < m->ntls; i++) {
+        const struct ingress_tls *mt = &m->tls[i], *prev = i ? &m->tls[i - 1] : NULL;
+        if (!mt->host[0])
+            continue; /* no SNI name is "": such clients get the default */
+        if (prev && prev->found == mt->found && prev->crt_b64 == mt->crt_b64 &&
+            prev->key_b64 == mt->key_b64 && prev->secret_name == mt->secret_name) {
+            th[i].cert = th[i - 1].cert;
+        } else if ((th[i].cert = load_cert(mt))) {
+            t->certs[t->ncerts++] = (struct tls_cert *)th[i].cert;
+        }
+        bool wild = mt->host[0] == '*';
+        const char *key = iarena_strdup(b->a, mt->host + (wild ? 2 : 0));
+        if (!key)
+            return -1;
+        host_table_put(wild ? &t->tls_wild : &t->tls_exact, key, (uint32_t)strlen(key), &th[i]);
+    }
+    if (m->default_tls.secret_name) {
+        struct tls_cert *c = load_cert(&m->default_tls);
+        if (c)
+            t->tls_default = t->certs[t->ncerts++] = c;
+    }
+    return 0;
+}
+
+static bool ann_is(const struct route *r, const char *name, const char *value)
+{
+    char key[96];
+    const char *v;
+    snprintf(key, sizeof key, "ferry.dev/%s", name);
+    if (!(v = route_annotation(r, key))) {
+        snprintf(key, sizeof key, "nginx.ingress.kubernetes.io/%s", name);
+        v = route_annotation(r, key);
+    }
+    return v && strcmp(v, value) == 0;
+}
+
+/* Compiles the redirect rule of each route (struct route.ssl_redirect):
+ * decided once here, a flag on the request path. */
+static void build_redirects(struct build *b)
+{
+    struct route_table *t = b->t;
+    for (uint32_t i = 0; i < b->nroutes; i++) {
+        struct route *r = &b->routes[i];
+        size_t n = strlen(r->host);
+        bool tls = false;
+        if (r->host[0] == '*')
+            tls = n > 2 && host_table_get(&t->tls_wild, r->host + 2, n - 2);
+        else if (n)
+            tls = host_table_get(&t->tls_exact, r->host, n) != NULL;
+        r->ssl_redirect =
+            (tls && !ann_is(r, "ssl-redirect", "false")) || ann_is(r, "force-ssl-redirect", "true");
+    }
+}
+
 static void build_fini(struct build *b)
 {
     free(b->ann);
@@ -640,14 +774,17 @@ struct route_table *route_table_build(const struct ingress_model *m, struct err 
     t->deflt = default_route(&b, m->default_ingress);
     if (m->default_ingress >= 0 && !t->deflt)
         goto fail;
-    if (build_hosts(&b) < 0)
+    if (build_hosts(&b) < 0 || build_certs(&b) < 0)
         goto fail;
+    build_redirects(&b);
     t->nroutes = b.nroutes;
     build_fini(&b);
     t->arena = a;
     return t;
 fail:
     build_fini(&b);
+    for (uint32_t i = 0; t && i < t->ncerts; i++)
+        tls_cert_free(t->certs[i]);
     iarena_fini(&a);
     err_set(e, "route table: out of memory");
     return NULL;
@@ -669,6 +806,8 @@ void route_table_unref(struct route_table *t)
      * free in the thread that drops the last reference. */
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
         return;
+    for (uint32_t i = 0; i < t->ncerts; i++)
+        tls_cert_free(t->certs[i]);
     struct iarena a = t->arena; /* the table itself is in the arena */
     iarena_fini(&a);
 }

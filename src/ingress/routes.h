@@ -101,6 +101,11 @@ struct route {
     const char *ingress_ns, *ingress_name; /* the Ingress the rule comes from */
     uint32_t nannotations;                 /* that Ingress's annotations, sorted by key */
     const struct route_annotation *annotations;
+    /* Requests over plain HTTP get a 308 to https: the host has a spec.tls
+     * entry (in any Ingress) and the Ingress does not say ssl-redirect
+     * "false", or the Ingress says force-ssl-redirect "true" (ferry.dev/ or
+     * nginx.ingress.kubernetes.io/ annotations, ferry's first). */
+    uint8_t ssl_redirect;
 };
 
 struct route_table;
@@ -125,6 +130,17 @@ void route_table_unref(struct route_table *t);
  * Never allocates, never blocks; the result lives as long as the table. */
 const struct route *route_lookup(const struct route_table *t, const char *host, size_t hostlen,
                                  const char *path, size_t pathlen);
+
+struct tls_cert;
+
+/* The certificate to present for the SNI name <name> (NUL-terminated, any
+ * case, NULL when the client sent none): the spec.tls entry for exactly
+ * that host; else the one for "*.parent" when <name> is one label followed
+ * by ".parent"; else the --default-ssl-certificate Secret's; else NULL (the
+ * server's own default). A host whose Secret is missing or unusable gets
+ * the default (the problem was logged when the table was built). Lives as
+ * long as the table; never allocates. */
+const struct tls_cert *route_cert(const struct route_table *t, const char *name);
 
 /* The value of annotation <key> of a route's Ingress, or NULL. */
 const char *route_annotation(const struct route *r, const char *key);

@@ -396,8 +396,8 @@ int kube_patch_sub(struct kube_client *c, const struct kube_resource *r, const c
         kube_query_add(&q, "fieldManager", field_manager);
     if (type == KUBE_PATCH_APPLY && force)
         kube_query_add(&q, "force", "true");
-    int rc = write_op(c, "PATCH", r, r->namespaced ? (ns && *ns ? ns : "default") : NULL, name,
-                      sub, buf_str(&q), ctypes[type], patch, len, out, e);
+    int rc = write_op(c, "PATCH", r, r->namespaced ? (ns && *ns ? ns : "default") : NULL, name, sub,
+                      buf_str(&q), ctypes[type], patch, len, out, e);
     buf_fini(&q);
     return rc;
 }
@@ -410,10 +410,9 @@ int kube_delete(struct kube_client *c, const struct kube_resource *r, const char
         buf_addf(&body,
                  "{\"kind\":\"DeleteOptions\",\"apiVersion\":\"v1\",\"propagationPolicy\":\"%s\"}",
                  propagation);
-    int rc =
-        write_op(c, "DELETE", r, r->namespaced ? (ns && *ns ? ns : "default") : NULL, name, NULL,
-                 NULL, body.len ? "application/json" : NULL, body.len ? body.p : NULL, body.len,
-                 out, e);
+    int rc = write_op(c, "DELETE", r, r->namespaced ? (ns && *ns ? ns : "default") : NULL, name,
+                      NULL, NULL, body.len ? "application/json" : NULL, body.len ? body.p : NULL,
+                      body.len, out, e);
     buf_fini(&body);
     return rc;
 }

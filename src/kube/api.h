@@ -98,8 +98,7 @@ int kube_patch(struct kube_client *c, const struct kube_resource *r, const char 
  * object itself, as kube_patch). */
 int kube_patch_sub(struct kube_client *c, const struct kube_resource *r, const char *ns,
                    const char *name, const char *sub, enum kube_patch_type type, const char *patch,
-                   size_t len, const char *field_manager, int force, json_t **out,
-                   struct err *e);
+                   size_t len, const char *field_manager, int force, json_t **out, struct err *e);
 
 /* DELETE <name> with a propagation policy (NULL: the server's default;
  * "Background", "Foreground", "Orphan"). */
@@ -119,18 +118,20 @@ enum kube_watch_start {
 struct kube_watch_opts {
     const char *label_selector, *field_selector;
     enum kube_watch_start start;
-    const char *resource_version;    /* KUBE_WATCH_FROM_RV only */
-    long page_size;                  /* for the lists (0: KUBE_DEFAULT_PAGE) */
-    int bookmarks;                   /* ask for BOOKMARK events (passed to the callback) */
-    long stream_timeout_s;           /* server-side timeoutSeconds per stream (0: 300) */
-    long max_failures; /* consecutive failed reconnects before giving up (0: 10; < 0: never, for
-                        * controllers that must outlive any API outage) */
-    long backoff_ms, backoff_max_ms; /* reconnect backoff (0: 100 ms, 5 s) */
-    const char *accept;              /* NULL: JSON; KUBE_ACCEPT_TABLE: Table events */
+    const char *resource_version; /* KUBE_WATCH_FROM_RV only */
+    long page_size;               /* for the lists (0: KUBE_DEFAULT_PAGE) */
+    int bookmarks;                /* ask for BOOKMARK events (passed to the callback) */
+    long stream_timeout_s;        /* server-side timeoutSeconds per stream (0: 300) */
+    /* Consecutive failed reconnects before giving up (0: 10; < 0: never, for
+     * controllers that must outlive any API outage). */
+    long max_failures;
+    long backoff_ms, backoff_max_ms;     /* reconnect backoff (0: 100 ms, 5 s) */
+    const char *accept;                  /* NULL: JSON; KUBE_ACCEPT_TABLE: Table events */
     const volatile sig_atomic_t *cancel; /* stops the watch when set */
     long deadline_ms;                    /* stop (cleanly, returning 0) after this long; 0: never */
-    int synced_event; /* KUBE_WATCH_LIST: a SYNCED event (obj NULL) once the list is delivered,
-                       * so that a cache knows when it holds every object */
+    /* KUBE_WATCH_LIST: a SYNCED event (obj NULL) once the list is delivered,
+     * so that a cache knows when it holds every object. */
+    int synced_event;
 };
 
 /* Event types given to the callback: "ADDED", "MODIFIED", "DELETED",

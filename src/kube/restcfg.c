@@ -327,6 +327,23 @@ int kube_restcfg_load(struct kube_restcfg *cfg, const struct kube_overrides *o, 
     memset(cfg, 0, sizeof *cfg);
     if (o->request_timeout && kube_parse_timeout(o->request_timeout, &cfg->timeout_ms, e) < 0)
         return -1;
+    if (o->in_cluster) {
+        if (o->namespace_ && *o->namespace_) {
+            cfg->namespace_ = strdup(o->namespace_);
+            cfg->namespace_explicit = 1;
+        }
+        int ic = in_cluster(cfg, e);
+        if (ic == 1)
+            err_set(e, "unable to load in-cluster configuration, KUBERNETES_SERVICE_HOST and "
+                       "KUBERNETES_SERVICE_PORT must be defined");
+        if (ic == 0 && !cfg->namespace_)
+            cfg->namespace_ = strdup("default");
+        if (ic != 0 || !cfg->namespace_) {
+            kube_restcfg_fini(cfg);
+            return ic == 0 ? err_set(e, "out of memory") : -1;
+        }
+        return 0;
+    }
     if (kcfg_paths_init(&paths, o->kubeconfig && *o->kubeconfig ? o->kubeconfig : NULL, e) < 0)
         return -1;
     if (kcfg_load(&kc, &paths, e) < 0) {

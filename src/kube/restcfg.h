@@ -75,7 +75,9 @@ struct kube_overrides {
     const char *server, *certificate_authority, *tls_server_name;
     const char *token, *client_certificate, *client_key, *username, *password;
     const char *request_timeout;
-    int insecure; /* -1, 0, 1 */
+    int insecure;   /* -1, 0, 1 */
+    int in_cluster; /* 1: the in-cluster settings only, kubeconfig files unread (an Ingress
+                     * controller in a pod must not pick up a stray kubeconfig) */
 };
 
 /* Loads the kubeconfig files (or the in-cluster settings) and applies <o>.

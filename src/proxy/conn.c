@@ -131,6 +131,48 @@ static ssize_t wv(int fd, const struct iovec *iov, int n)
     return k < 0 ? -errno : k;
 }
 
+/* conn.twant: a TLS call needs the other direction of the socket. */
+enum { CT_READ_ON_WRITE = 1, CT_WRITE_ON_READ = 2 };
+
+/* Client I/O through TLS, with rd's and wv's contracts except one: TLS
+ * returns a record at a time, so a short read or write says nothing about
+ * the socket; readiness is cleared only by -EAGAIN (and the end). */
+static __attribute__((noinline)) ssize_t tls_rd(struct conn *c, char *p, size_t n)
+{
+    int want = 0;
+    ssize_t k = tls_read(c->ssl, p, n, &want);
+    if (k <= 0)
+        c->rready = 0;
+    if (k == -EAGAIN && want == TLS_WANT_WRITE)
+        c->twant |= CT_READ_ON_WRITE;
+    return k;
+}
+
+static __attribute__((noinline)) ssize_t tls_wv(struct conn *c, const struct iovec *iov, int n)
+{
+    int want = 0;
+    ssize_t k = tls_writev(c->ssl, iov, n, c->w->tls_wbuf, PROXY_TLS_WBUF, &want);
+    if (k == -EAGAIN && want == TLS_WANT_READ)
+        c->twant |= CT_WRITE_ON_READ;
+    return k;
+}
+
+/* Reads from the client: plain or TLS. */
+static inline ssize_t crd(struct conn *c, char *p, size_t n)
+{
+    if (c->ssl)
+        return tls_rd(c, p, n);
+    return rd(c->io.fd, p, n, &c->rready);
+}
+
+/* Shuts our write side to the client (after close_notify on TLS). */
+static void client_shut(struct conn *c)
+{
+    if (c->ssl)
+        tls_shutdown(c->ssl);
+    shutdown(c->io.fd, SHUT_WR);
+}
+
 static char *pbuf_take(struct pworker *w, uint32_t *size)
 {
     char *b = bufpool_get(&w->pool);
@@ -343,39 +385,46 @@ static int ensure_ob(struct req *r, uint32_t need)
     return 0;
 }
 
-/* An answer of our own (an error, mostly), with a short text body. */
-static void local_response(struct req *r, int status)
+/* An answer of our own, part one: closes any upstream, takes an output
+ * buffer of at least <need> bytes and writes the status line. The caller
+ * adds its fields and calls local_end. Returns -1 (the exchange aborted)
+ * when memory runs out. */
+static int local_begin(struct req *r, int status, uint32_t need, struct out *o)
 {
     struct conn *c = r->c;
-    struct pworker *w = c->w;
     if (r->up) {
         up_close(r->up);
         r->up = NULL;
     }
-    if (ensure_ob(r, 512) < 0) {
+    if (ensure_ob(r, need) < 0) {
         abort_req(r, status);
-        return;
+        return -1;
     }
-    r->keep = r->ka && r->rq_done && !c->closing && !w->draining && !c->eof;
-    const char *reason = h1_reason(status);
-    char body[64];
-    int blen = snprintf(body, sizeof body, "%d %s\n", status, reason);
-    struct out o = {r->ob, 0, r->ob_size, 0};
+    r->keep = r->ka && r->rq_done && !c->closing && !c->w->draining && !c->eof;
+    *o = (struct out){r->ob, 0, r->ob_size, 0};
     char sl[64];
-    out_add(&o, sl, h1_write_status_line(sl, sizeof sl, 1, status, NULL));
-    OUT_LIT(&o, "Content-Type: text/plain; charset=utf-8\r\nContent-Length: ");
-    out_u64(&o, (uint64_t)blen);
-    OUT_LIT(&o, "\r\n");
+    out_add(o, sl, h1_write_status_line(sl, sizeof sl, 1, status, NULL));
+    return 0;
+}
+
+/* Part two: Content-Length, Connection, the body (not for HEAD), and the
+ * request's state for sending it. */
+static void local_end(struct req *r, int status, struct out *o, const char *body, size_t blen)
+{
+    struct conn *c = r->c;
+    OUT_LIT(o, "Content-Length: ");
+    out_u64(o, blen);
+    OUT_LIT(o, "\r\n");
     if (!r->keep)
-        OUT_LIT(&o, "Connection: close\r\n");
+        OUT_LIT(o, "Connection: close\r\n");
     else if (r->version == 0)
-        OUT_LIT(&o, "Connection: keep-alive\r\n");
-    OUT_LIT(&o, "\r\n");
+        OUT_LIT(o, "Connection: keep-alive\r\n");
+    OUT_LIT(o, "\r\n");
     if (r->method != H1_M_HEAD) {
-        out_add(&o, body, (size_t)blen);
-        r->bytes_out = (uint64_t)blen;
+        out_add(o, body, blen);
+        r->bytes_out = blen;
     }
-    r->ob_len = o.len;
+    r->ob_len = o->len;
     r->ob_off = 0;
     r->ob_kind = OB_LOCAL;
     r->rs_state = RS_LOCAL;
@@ -383,6 +432,50 @@ static void local_response(struct req *r, int status)
     if (r->cont == 1 || (r->cont == 2 && r->cont_off == 0))
         r->cont = 0;
     c->state = CS_ACTIVE;
+}
+
+/* An answer of our own (an error, mostly), with a short text body. */
+static void local_response(struct req *r, int status)
+{
+    struct out o;
+    if (local_begin(r, status, 512, &o) < 0)
+        return;
+    char body[64];
+    int blen = snprintf(body, sizeof body, "%d %s\n", status, h1_reason(status));
+    OUT_LIT(&o, "Content-Type: text/plain; charset=utf-8\r\n");
+    local_end(r, status, &o, body, (size_t)blen);
+}
+
+/* 308 to the same URL over https (as ingress-nginx answers a host with
+ * TLS): https://host[:port]/path?query, the port omitted when it is 443,
+ * the path and query as the client sent them. <tgt> is the origin-form
+ * target (path and query). */
+static void redirect_https(struct req *r, struct h1_slice host, const char *tgt, size_t tlen)
+{
+    static const char body[] = "<html>\r\n<head><title>308 Permanent Redirect</title></head>\r\n"
+                               "<body>\r\n<center><h1>308 Permanent Redirect</h1></center>\r\n"
+                               "<hr><center>ferry</center>\r\n</body>\r\n</html>\r\n";
+    struct proxy *px = r->c->w->px;
+    size_t hlen = host.len;
+    if (hlen && host.p[0] == '[') {
+        const char *rb = memchr(host.p, ']', hlen);
+        hlen = rb ? (size_t)(rb - host.p) + 1 : hlen;
+    } else if (hlen) {
+        const char *colon = memchr(host.p, ':', hlen);
+        hlen = colon ? (size_t)(colon - host.p) : hlen;
+    }
+    struct out o;
+    if (local_begin(r, 308, (uint32_t)(hlen + tlen + 512 + sizeof body), &o) < 0)
+        return;
+    OUT_LIT(&o, "Content-Type: text/html\r\nLocation: https://");
+    out_add(&o, host.p, hlen);
+    if (px->tportlen != 3 || memcmp(px->tportstr, "443", 3) != 0) {
+        OUT_LIT(&o, ":");
+        out_add(&o, px->tportstr, px->tportlen);
+    }
+    out_add(&o, tgt, tlen);
+    OUT_LIT(&o, "\r\n");
+    local_end(r, 308, &o, body, sizeof body - 1);
 }
 
 /* A request we refuse before routing it (parse errors, timeouts). */
@@ -636,6 +729,10 @@ static void begin_request(struct req *r, uint32_t head_len)
         local_response(r, 404);
         return;
     }
+    if (rt->ssl_redirect && !c->ssl && px->tls) {
+        redirect_https(r, host, tgt, tlen);
+        return;
+    }
     const struct route_backend *be = rt->backend;
     if (be->state != ROUTE_BACKEND_OK || !be->nendpoints) {
         LOG_V(2, "proxy: %s/%s: no endpoint (%s)", be->ns, be->service,
@@ -680,10 +777,17 @@ static void begin_request(struct req *r, uint32_t head_len)
         }
     }
     out_add(&o, c->ip, c->iplen);
-    OUT_LIT(&o, "\r\nX-Forwarded-Proto: http\r\n");
+    if (c->ssl) {
+        OUT_LIT(&o, "\r\nX-Forwarded-Proto: https\r\n");
+    } else {
+        OUT_LIT(&o, "\r\nX-Forwarded-Proto: http\r\n");
+    }
     if (host.len)
         out_field(&o, "X-Forwarded-Host", 16, host.p, host.len);
-    out_field(&o, "X-Forwarded-Port", 16, px->portstr, px->portlen);
+    if (c->ssl)
+        out_field(&o, "X-Forwarded-Port", 16, px->tportstr, px->tportlen);
+    else
+        out_field(&o, "X-Forwarded-Port", 16, px->portstr, px->portlen);
     out_field(&o, "X-Real-IP", 9, c->ip, c->iplen);
     if (rid) {
         size_t n = rid->value_len < sizeof r->rid - 1 ? rid->value_len : sizeof r->rid - 1;
@@ -873,7 +977,7 @@ static int client_read_body(struct req *r)
         r->rq_body_start = r->rq_body_start > f ? r->rq_body_start - f : 0;
         r->rq_fwd = 0;
     }
-    ssize_t k = rd(c->io.fd, c->rb + c->rb_len, c->rb_size - c->rb_len, &c->rready);
+    ssize_t k = crd(c, c->rb + c->rb_len, c->rb_size - c->rb_len);
     if (k > 0) {
         c->rb_len += (uint32_t)k;
         c->prog |= PROG_CR;
@@ -1176,7 +1280,7 @@ static int client_write(struct req *r)
     }
     if (!n)
         return 0;
-    ssize_t k = wv(c->io.fd, iov, n);
+    ssize_t k = c->ssl ? tls_wv(c, iov, n) : wv(c->io.fd, iov, n);
     if (k < 0) {
         if (k == -EAGAIN) {
             c->wready = 0;
@@ -1185,7 +1289,7 @@ static int client_write(struct req *r)
         abort_req(r, 499);
         return 1;
     }
-    if ((size_t)k < total)
+    if ((size_t)k < total && !c->ssl)
         c->wready = 0;
     size_t left = (size_t)k;
     r->cont_off = (uint8_t)(r->cont_off + took(&left, cont));
@@ -1228,6 +1332,8 @@ static void conn_free(struct conn *c)
         struct linger lg = {1, 0};
         setsockopt(c->io.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
     }
+    if (c->ssl)
+        tls_free(c->ssl);
     io_close(w->loop, &c->io);
     pbuf_give(w, c->rb, c->rb_size);
     c->link.prev->next = c->link.next;
@@ -1262,7 +1368,7 @@ static void conn_linger(struct conn *c)
         c->dead = 1;
         return;
     }
-    shutdown(c->io.fd, SHUT_WR);
+    client_shut(c);
     conn_set_timer(c, TM_LINGER, PROXY_LINGER_MS);
 }
 
@@ -1351,7 +1457,7 @@ static int step_tunnel(struct req *r)
         if (r->rq_fwd == c->rb_len)
             c->rb_len = r->rq_fwd = r->rq_val = 0;
         if (c->rb_len < c->rb_size) {
-            ssize_t k = rd(c->io.fd, c->rb + c->rb_len, c->rb_size - c->rb_len, &c->rready);
+            ssize_t k = crd(c, c->rb + c->rb_len, c->rb_size - c->rb_len);
             if (k > 0) {
                 c->rb_len += (uint32_t)k;
                 r->rq_val = c->rb_len;
@@ -1373,7 +1479,7 @@ static int step_tunnel(struct req *r)
     r->rs_val = r->ub_len;
     STEP(client_write(r));
     if (u->eof && r->rs_fwd == r->ub_len && r->ob_off == r->ob_len && !r->cshut) {
-        shutdown(c->io.fd, SHUT_WR); /* and the upstream's */
+        client_shut(c); /* and the upstream's */
         r->cshut = 1;
         p = 1;
     }
@@ -1411,7 +1517,7 @@ static int step_idle(struct conn *c)
             }
         }
         c->rb_len = c->rb_off = 0;
-        ssize_t k = rd(c->io.fd, c->rb, c->rb_size, &c->rready);
+        ssize_t k = crd(c, c->rb, c->rb_size);
         if (k <= 0) {
             pbuf_give(w, c->rb, c->rb_size);
             c->rb = NULL;
@@ -1473,7 +1579,7 @@ static int step_head(struct conn *c)
             return 1;
         }
     }
-    ssize_t k = rd(c->io.fd, c->rb + c->rb_len, c->rb_size - c->rb_len, &c->rready);
+    ssize_t k = crd(c, c->rb + c->rb_len, c->rb_size - c->rb_len);
     if (k > 0) {
         c->rb_len += (uint32_t)k;
         return 1;
@@ -1589,6 +1695,16 @@ static void conn_io(struct loop *loop, struct io *io, unsigned ev)
     mark_ready(&c->rready, ev);
     if (ev & (IO_WRITE | IO_HUP | IO_ERR))
         c->wready = 1;
+    if (c->twant) {
+        if ((c->twant & CT_READ_ON_WRITE) && (ev & (IO_WRITE | IO_HUP | IO_ERR))) {
+            c->rready = 1;
+            c->twant &= (uint8_t)~CT_READ_ON_WRITE;
+        }
+        if ((c->twant & CT_WRITE_ON_READ) && (ev & (IO_READ | IO_RDHUP | IO_HUP | IO_ERR))) {
+            c->wready = 1;
+            c->twant &= (uint8_t)~CT_WRITE_ON_READ;
+        }
+    }
     if ((ev & (IO_HUP | IO_ERR)) && c->state == CS_ACTIVE && c->req->rs_state == RS_WAIT)
         abort_req(c->req, 499); /* reset while its request waits upstream */
     conn_pump(c);
@@ -1632,7 +1748,7 @@ static void conn_timeout(struct loop *loop, struct timer *t)
     conn_pump(c);
 }
 
-void conn_accept(struct pworker *w, int fd, const struct sockaddr *sa)
+void conn_accept(struct pworker *w, int fd, const struct sockaddr *sa, int tls)
 {
     struct conn *c = conn_alloc(w);
     if (!c) {
@@ -1646,7 +1762,12 @@ void conn_accept(struct pworker *w, int fd, const struct sockaddr *sa)
     timer_init(&c->timer);
     defer_init(&c->dfr);
     io_init(&c->io, fd, conn_io);
-    if (io_start(w->loop, &c->io, IO_READ | IO_WRITE) < 0) {
+    /* TLS: the handshake is done by the first reads (tls_read), under the
+     * header timeout set below, like the first request of a connection. */
+    if ((tls && !(c->ssl = tls_accept(w->px->tls, fd, c))) ||
+        io_start(w->loop, &c->io, IO_READ | IO_WRITE) < 0) {
+        if (c->ssl)
+            tls_free(c->ssl);
         close(fd);
         c->next_free = w->free_conns;
         w->free_conns = c;

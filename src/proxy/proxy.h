@@ -28,6 +28,10 @@ struct proxy_config {
     const char *listen; /* "127.0.0.1:8080", ":80"; port 0 picks one (see proxy_port) */
     unsigned workers;   /* >= 1 */
     int access_log;     /* one line per request on stdout */
+    /* HTTPS ("127.0.0.1:8443", ":443"), or NULL or "" for none. Certificates
+     * come from the route table (route_cert); names it does not cover get a
+     * self-signed certificate made at start. */
+    const char *https_listen;
     /* Request head limits (414, 431); 0 fields mean the parser's defaults. */
     struct h1_limits limits;
     /* Timeouts, milliseconds; 0 means the default in parentheses. */
@@ -58,6 +62,8 @@ struct proxy *proxy_new(const struct proxy_config *cfg, struct err *e);
 int proxy_port(const struct proxy *px);
 /* The address listened on, "127.0.0.1:34567". */
 const char *proxy_address(const struct proxy *px);
+/* The HTTPS address listened on, or NULL without HTTPS. */
+const char *proxy_https_address(const struct proxy *px);
 
 /* Starts the workers. <done> (may be NULL) is sent once when every worker
  * has returned from its loop (after a drain or a stop). Returns 0 or -1

@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "http/h1.h"
+#include "http/tls.h"
 #include "ingress/routes.h"
 #include "net/acceptor.h"
 #include "net/bufpool.h"
@@ -21,6 +22,7 @@
 #define PROXY_ALOG_SIZE (64u << 10)
 #define PROXY_LOGLINE 512 /* bytes of "METHOD target" kept for the access log */
 #define PROXY_LINGER_MS 2000
+#define PROXY_TLS_WBUF 16384 /* one TLS record: what a TLS write gathers its pieces into */
 
 struct pworker;
 struct req;
@@ -97,7 +99,10 @@ struct conn {
     uint8_t tmode;   /* what the timer means now */
     uint8_t prog;    /* progress during this pump (PROG_* in conn.c) */
     uint8_t iplen;
+    /* TLS: waiting for the other direction (CT_* in conn.c); else 0. */
+    uint8_t twant;
     char ip[INET6_ADDRSTRLEN];
+    struct ssl_st *ssl; /* NULL on a plain HTTP connection */
 };
 
 /* One request/response exchange. From the worker's free list; it holds
@@ -187,6 +192,10 @@ struct pworker {
     int lfd;
     struct acceptor acc;
     int accepting;
+    int tlfd; /* HTTPS listener, -1 without */
+    struct acceptor tacc;
+    int taccepting;
+    char *tls_wbuf; /* PROXY_TLS_WBUF bytes when HTTPS is on */
     struct async routes_async;
     struct async drain_async;
     atomic_int ready;     /* the asyncs are registered */
@@ -234,10 +243,15 @@ struct proxy {
     char portstr[8];
     uint8_t portlen;
     char addr[72];
+    struct tls_server *tls; /* NULL without HTTPS */
+    char tportstr[8];
+    uint8_t tportlen;
+    char taddr[72];
 };
 
 /* conn.c */
-void conn_accept(struct pworker *w, int fd, const struct sockaddr *sa);
+/* <tls>: the connection came to the HTTPS listener. */
+void conn_accept(struct pworker *w, int fd, const struct sockaddr *sa, int tls);
 void conn_drain(struct conn *c);
 void conn_kill(struct conn *c); /* at worker exit */
 void req_upstream_event(struct upconn *u, unsigned events);

@@ -81,18 +81,30 @@ static void on_routes(struct loop *loop, struct async *a)
 
 /* ---- accepting, draining ----------------------------------------------- */
 
-static void on_accept(struct loop *loop, struct acceptor *a, int fd, const struct sockaddr *sa,
-                      socklen_t len)
+static void accept_conn(struct pworker *w, int fd, const struct sockaddr *sa, int tls)
 {
-    (void)loop;
-    (void)len;
-    struct pworker *w = NET_CONTAINER_OF(a, struct pworker, acc);
     if (w->draining ||
         atomic_load_explicit(&w->nconns, memory_order_relaxed) >= w->px->cfg.max_connections) {
         close(fd); /* over the limit: the client sees its connection closed at once */
         return;
     }
-    conn_accept(w, fd, sa);
+    conn_accept(w, fd, sa, tls);
+}
+
+static void on_accept(struct loop *loop, struct acceptor *a, int fd, const struct sockaddr *sa,
+                      socklen_t len)
+{
+    (void)loop;
+    (void)len;
+    accept_conn(NET_CONTAINER_OF(a, struct pworker, acc), fd, sa, 0);
+}
+
+static void on_accept_tls(struct loop *loop, struct acceptor *a, int fd, const struct sockaddr *sa,
+                          socklen_t len)
+{
+    (void)loop;
+    (void)len;
+    accept_conn(NET_CONTAINER_OF(a, struct pworker, tacc), fd, sa, 1);
 }
 
 static void stop_accepting(struct pworker *w)
@@ -101,9 +113,17 @@ static void stop_accepting(struct pworker *w)
         acceptor_stop(w->loop, &w->acc);
         w->accepting = 0;
     }
+    if (w->taccepting) {
+        acceptor_stop(w->loop, &w->tacc);
+        w->taccepting = 0;
+    }
     if (w->lfd >= 0) {
         close(w->lfd);
         w->lfd = -1;
+    }
+    if (w->tlfd >= 0) {
+        close(w->tlfd);
+        w->tlfd = -1;
     }
 }
 
@@ -158,11 +178,15 @@ static int worker_main(struct worker *wk)
         on_drain(w->loop, &w->drain_async);
     int rc = 0;
     int r = acceptor_start(w->loop, &w->acc, w->lfd, 0, on_accept);
+    if (r >= 0) {
+        w->accepting = 1;
+        if (w->tlfd >= 0 && (r = acceptor_start(w->loop, &w->tacc, w->tlfd, 0, on_accept_tls)) >= 0)
+            w->taccepting = 1;
+    }
     if (r < 0) {
         LOG_ERROR("proxy: worker %u: cannot accept: %s", w->id, strerror(-r));
         rc = 1;
     } else {
-        w->accepting = 1;
         timer_start(w->loop, &w->trim_timer, TRIM_MS, on_trim);
         loop_run(w->loop);
     }
@@ -181,6 +205,46 @@ static int worker_main(struct worker *wk)
 
 /* ---- the proxy --------------------------------------------------------- */
 
+/* The SNI callback's choice: the certificate of the route table the worker
+ * is on now, so a Secret changed live is served from the next handshake. */
+static const struct tls_cert *select_cert(void *arg, const char *name)
+{
+    const struct conn *c = arg;
+    return c->w->cur ? route_cert(c->w->cur->t, name) : NULL;
+}
+
+/* Opens one SO_REUSEPORT listener per worker on <addr>: each worker's lfd,
+ * or its tlfd for <tls>. With port 0 the others join the port the kernel
+ * gave the first. Writes the bound address into <bound> and returns the
+ * port, or -1 with <e> filled. */
+static int listen_all(struct proxy *px, const char *addr, int tls, char *bound, size_t size,
+                      struct err *e)
+{
+    char buf[NET_ADDR_STRLEN];
+    int port = -1;
+    for (unsigned i = 0; i < px->n; i++) {
+        int fd = net_listen_tcp(addr, 0, NET_REUSEPORT, e);
+        if (fd < 0)
+            return -1;
+        *(tls ? &px->w[i]->tlfd : &px->w[i]->lfd) = fd;
+        if (i > 0)
+            continue;
+        struct sockaddr_storage ss;
+        socklen_t len;
+        port = net_local_port(fd);
+        if (port < 0 || net_addr_parse(addr, &ss, &len, e) < 0)
+            return -1;
+        if (ss.ss_family == AF_INET6)
+            ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
+        else
+            ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
+        net_addr_format((struct sockaddr *)&ss, buf, sizeof buf);
+        addr = buf;
+        snprintf(bound, size, "%s", buf);
+    }
+    return port;
+}
+
 static uint32_t dflt(uint32_t v, uint32_t d)
 {
     return v ? v : d;
@@ -192,6 +256,9 @@ static void pworker_free(struct pworker *w)
         return;
     if (w->lfd >= 0)
         close(w->lfd);
+    if (w->tlfd >= 0)
+        close(w->tlfd);
+    free(w->tls_wbuf);
     route_slot_fini(&w->slot);
     if (w->cur)
         wtable_free(w->cur);
@@ -269,8 +336,12 @@ struct proxy *proxy_new(const struct proxy_config *cfg, struct err *e)
     px->n = cfg->workers;
     if (!(px->w = calloc(px->n, sizeof(struct pworker *))))
         goto fail_mem;
-    const char *addr = cfg->listen;
-    char bound[NET_ADDR_STRLEN];
+    int https = cfg->https_listen && *cfg->https_listen;
+    if (https) {
+        struct tls_cert *deflt = tls_cert_self_signed(e);
+        if (!deflt || !(px->tls = tls_server_new(deflt, select_cert, e)))
+            goto fail;
+    }
     for (unsigned i = 0; i < px->n; i++) {
         struct pworker *w = calloc(1, sizeof *w);
         if (!w)
@@ -278,7 +349,9 @@ struct proxy *proxy_new(const struct proxy_config *cfg, struct err *e)
         px->w[i] = w;
         w->px = px;
         w->id = i;
-        w->lfd = -1;
+        w->lfd = w->tlfd = -1;
+        if (https && !(w->tls_wbuf = malloc(PROXY_TLS_WBUF)))
+            goto fail_mem;
         w->conns.next = w->conns.prev = &w->conns;
         w->retired.next = w->retired.prev = &w->retired;
         bufpool_init(&w->pool, c->buffer_size, 0);
@@ -289,27 +362,15 @@ struct proxy *proxy_new(const struct proxy_config *cfg, struct err *e)
             w->rng[1] = 0x9e3779b97f4a7c15ULL * (i + 1);
         }
         w->rng[0] |= 1;
-        int fd = net_listen_tcp(addr, 0, NET_REUSEPORT, e);
-        if (fd < 0)
+    }
+    if ((px->port = listen_all(px, cfg->listen, 0, px->addr, sizeof px->addr, e)) < 0)
+        goto fail;
+    px->portlen = (uint8_t)snprintf(px->portstr, sizeof px->portstr, "%d", px->port);
+    if (https) {
+        int port = listen_all(px, cfg->https_listen, 1, px->taddr, sizeof px->taddr, e);
+        if (port < 0)
             goto fail;
-        w->lfd = fd;
-        if (i == 0) {
-            /* Port 0: the others join the port the kernel gave the first. */
-            struct sockaddr_storage ss;
-            socklen_t len;
-            int port = net_local_port(fd);
-            if (port < 0 || net_addr_parse(addr, &ss, &len, e) < 0)
-                goto fail;
-            if (ss.ss_family == AF_INET6)
-                ((struct sockaddr_in6 *)&ss)->sin6_port = htons((uint16_t)port);
-            else
-                ((struct sockaddr_in *)&ss)->sin_port = htons((uint16_t)port);
-            net_addr_format((struct sockaddr *)&ss, bound, sizeof bound);
-            addr = bound;
-            px->port = port;
-            snprintf(px->addr, sizeof px->addr, "%s", bound);
-            px->portlen = (uint8_t)snprintf(px->portstr, sizeof px->portstr, "%d", port);
-        }
+        px->tportlen = (uint8_t)snprintf(px->tportstr, sizeof px->tportstr, "%d", port);
     }
     return px;
 fail_mem:
@@ -319,6 +380,7 @@ fail:
         for (unsigned i = 0; px->w && i < px->n; i++)
             pworker_free(px->w[i]);
         free(px->w);
+        tls_server_free(px->tls);
         free(px);
     }
     return NULL;
@@ -332,6 +394,11 @@ int proxy_port(const struct proxy *px)
 const char *proxy_address(const struct proxy *px)
 {
     return px->addr;
+}
+
+const char *proxy_https_address(const struct proxy *px)
+{
+    return px->tls ? px->taddr : NULL;
 }
 
 int proxy_start(struct proxy *px, struct async *done, struct err *e)
@@ -396,6 +463,7 @@ int proxy_free(struct proxy *px)
     for (unsigned i = 0; i < px->n; i++)
         pworker_free(px->w[i]);
     free(px->w);
+    tls_server_free(px->tls);
     free(px);
     return rc;
 }

@@ -188,9 +188,24 @@ def echo(service="", pod="", namespace="", workers=1):
 
 
 def serve(manifests, *flags, workers=1, access_log="off", stdout=None):
+    """.port is the HTTP port; .https_port the HTTPS one (127.0.0.1, port 0
+    unless flags say otherwise; None when flags turn HTTPS off)."""
+    flags = list(flags)
+    if "--https-listen" not in flags:
+        flags += ["--https-listen", "127.0.0.1:0"]
+    https = flags[flags.index("--https-listen") + 1] != ""
     args = ["ingress", "serve", "--manifests", manifests, "--http-listen", "127.0.0.1:0",
-            "--workers", str(workers), "--access-log", access_log] + list(flags)
-    return Proc(args, r"serving HTTP on (\S+)", stdout=stdout)
+            "--workers", str(workers), "--access-log", access_log] + flags
+    p = Proc(args, r"serving HTTP on (\S+)", stdout=stdout)
+    p.https_port = None
+    deadline = time.time() + 5 * SLOW
+    while https and time.time() < deadline:  # logged right after the HTTP line
+        m = re.search(r"serving HTTPS on \S+:(\d+)", p.stderr())
+        if m:
+            p.https_port = int(m.group(1))
+            break
+        time.sleep(0.01)
+    return p
 
 
 # ---- manifests ------------------------------------------------------------

@@ -442,6 +442,8 @@ static const char SLICES[] =
     "  conditions: {ready: false, serving: true, terminating: true}\n"
     "- addresses: [10.1.0.8]\n"
     "  conditions: {ready: false}\n"
+    "- addresses: [10.1.0.7]\n" /* ready, as with publishNotReadyAddresses, but terminating */
+    "  conditions: {ready: true, serving: true, terminating: true}\n"
     "---\n"
     "apiVersion: discovery.k8s.io/v1\n"
     "kind: EndpointSlice\n"

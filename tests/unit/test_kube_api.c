@@ -23,6 +23,7 @@
 #include "kube/client.h"
 #include "kube/commands.h"
 #include "kube/discovery.h"
+#include "kube/leader.h"
 #include "kube/restcfg.h"
 
 static pid_t server_pid;
@@ -384,6 +385,89 @@ static void watch_with_list_first_and_a_deadline(void **state)
     assert_non_null(strstr(l.text, "BOOKMARK -;"));
 }
 
+static void synced_event_follows_the_first_list(void **state)
+{
+    NEED_SERVER();
+    struct fx *f = *state;
+    struct err e;
+    struct evlog l = {.stop_after = 58}; /* 57 objects, then SYNCED */
+    struct kube_watch_opts wo = {
+        .start = KUBE_WATCH_LIST, .page_size = 20, .synced_event = 1, .deadline_ms = 5000};
+    assert_int_equal(kube_watch(f->c, f->cm, "many", &wo, log_event, &l, NULL, &e), 0);
+    size_t n = strlen(l.text);
+    assert_true(n > 24);
+    assert_string_equal(l.text + n - 24, "ADDED item-056;SYNCED -;");
+}
+
+static void status_subresource_patch_changes_only_status(void **state)
+{
+    NEED_SERVER();
+    struct fx *f = *state;
+    struct err e;
+    const struct kube_resource *ing = kube_resolve(f->d, "ingresses", &e);
+    assert_non_null(ing);
+    json_t *o = json_pack("{s:s,s:s,s:{s:s},s:{s:s}}", "apiVersion", "networking.k8s.io/v1", "kind",
+                          "Ingress", "metadata", "name", "st", "spec", "ingressClassName", "ferry");
+    assert_int_equal(kube_create(f->c, ing, "default", o, NULL, &e), 0);
+    const char *p = "{\"status\":{\"loadBalancer\":{\"ingress\":[{\"ip\":\"10.1.2.3\"}]}},"
+                    "\"spec\":{\"ingressClassName\":\"other\"}}";
+    json_t *out = NULL;
+    assert_int_equal(kube_patch_sub(f->c, ing, "default", "st", "status", KUBE_PATCH_MERGE, p,
+                                    strlen(p), NULL, 0, &out, &e),
+                     0);
+    json_t *got = NULL;
+    assert_int_equal(kube_get(f->c, ing, "default", "st", NULL, &got, &e), 0);
+    json_t *lb =
+        json_object_get(json_object_get(json_object_get(got, "status"), "loadBalancer"), "ingress");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(lb, 0), "ip")),
+                        "10.1.2.3");
+    assert_string_equal(
+        json_string_value(json_object_get(json_object_get(got, "spec"), "ingressClassName")),
+        "ferry");
+    json_decref(o);
+    json_decref(out);
+    json_decref(got);
+}
+
+static void wait_leading(struct kube_leader *l, int want)
+{
+    for (int i = 0; i < 100 && kube_leader_is_leader(l) != want; i++)
+        usleep(50000);
+    assert_int_equal(kube_leader_is_leader(l), want);
+}
+
+static void one_leader_and_a_hand_over_on_stop(void **state)
+{
+    NEED_SERVER();
+    struct fx *f = *state;
+    struct err e;
+    struct kube_leader_opts o = {.ns = "default",
+                                 .name = "unit-election",
+                                 .identity = "one",
+                                 .lease_ms = 3000,
+                                 .renew_deadline_ms = 2000,
+                                 .retry_ms = 100};
+    struct kube_leader *a = kube_leader_start(f->c, &o, &e);
+    assert_non_null(a);
+    wait_leading(a, 1);
+    o.identity = "two";
+    struct kube_leader *b = kube_leader_start(f->c, &o, &e);
+    assert_non_null(b);
+    usleep(600000); /* several tries: the holder renews, the other waits */
+    assert_int_equal(kube_leader_is_leader(a), 1);
+    assert_int_equal(kube_leader_is_leader(b), 0);
+    kube_leader_stop(a); /* releases: b takes over well before the 3 s lease */
+    wait_leading(b, 1);
+    const struct kube_resource *lr = kube_resolve(f->d, "leases", &e);
+    json_t *lease = NULL;
+    assert_int_equal(kube_get(f->c, lr, "default", "unit-election", NULL, &lease, &e), 0);
+    json_t *spec = json_object_get(lease, "spec");
+    assert_string_equal(json_string_value(json_object_get(spec, "holderIdentity")), "two");
+    assert_int_equal(json_integer_value(json_object_get(spec, "leaseTransitions")), 1);
+    json_decref(lease);
+    kube_leader_stop(b);
+}
+
 static void rate_limit_spaces_requests(void **state)
 {
     NEED_SERVER();
@@ -423,6 +507,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(watch_from_a_resource_version_sees_later_changes, setup,
                                         teardown),
         cmocka_unit_test_setup_teardown(watch_with_list_first_and_a_deadline, setup, teardown),
+        cmocka_unit_test_setup_teardown(synced_event_follows_the_first_list, setup, teardown),
+        cmocka_unit_test_setup_teardown(status_subresource_patch_changes_only_status, setup,
+                                        teardown),
+        cmocka_unit_test_setup_teardown(one_leader_and_a_hand_over_on_stop, setup, teardown),
         cmocka_unit_test_setup_teardown(rate_limit_spaces_requests, setup, teardown),
     };
     return cmocka_run_group_tests(tests, start_server, stop_server);

@@ -169,7 +169,8 @@ static void reload_publishes_only_changes_and_valid_files(void **state)
                              "apiVersion: networking.k8s.io/v1\nkind: Ingress\n"
                              "metadata: {name: i}\nspec:\n  ingressClassName: ferry\n"
                              "  defaultBackend: {service: {name: web, port: {number: 80}}}\n");
-    struct provider_files *pf = provider_files_new(dir, NULL, publish, NULL);
+    struct objstore *store = objstore_new("manifests", NULL, NULL, publish, NULL);
+    struct provider_files *pf = provider_files_new(dir, store);
     struct err e;
     published = 0;
     assert_int_equal(provider_files_reload(pf, &e), 1);
@@ -189,6 +190,7 @@ static void reload_publishes_only_changes_and_valid_files(void **state)
     assert_int_equal(route_table_nroutes(last), 0);
     assert_int_equal(provider_files_generation(pf), 2);
     provider_files_free(pf);
+    objstore_free(store);
     route_table_unref(last);
     last = NULL;
 }

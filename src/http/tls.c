@@ -1,0 +1,421 @@
+/* TLS on OpenSSL: certificates, the shared server context, session-ticket
+ * keys, and non-blocking reads and writes. docs/internals/tls.md says why
+ * each choice was made. */
+#include "http/tls.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/core_names.h>
+#include <openssl/err.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
+#include <openssl/rand.h>
+#include <openssl/ssl.h>
+#include <openssl/x509v3.h>
+
+struct tls_cert {
+    X509 *x509;
+    EVP_PKEY *key;
+    STACK_OF(X509) * chain; /* intermediates; NULL when none */
+};
+
+/* Mozilla's "intermediate" configuration (v5.7) for TLS 1.2; TLS 1.3 keeps
+ * OpenSSL's suites, which are the same three Mozilla lists. */
+static const char CIPHERS_TLS12[] =
+    "ECDHE-ECDSA-AES128-GCM-SHA256:ECDHE-RSA-AES128-GCM-SHA256:"
+    "ECDHE-ECDSA-AES256-GCM-SHA384:ECDHE-RSA-AES256-GCM-SHA384:"
+    "ECDHE-ECDSA-CHACHA20-POLY1305:ECDHE-RSA-CHACHA20-POLY1305:"
+    "DHE-RSA-AES128-GCM-SHA256:DHE-RSA-AES256-GCM-SHA384:DHE-RSA-CHACHA20-POLY1305";
+static const char GROUPS[] = "X25519:P-256:P-384";
+
+/* The reason of OpenSSL's last error, for messages about our own setup. */
+static const char *ossl_reason(void)
+{
+    const char *r = ERR_reason_error_string(ERR_peek_last_error());
+    return r ? r : "out of memory";
+}
+
+/* ---- certificates ------------------------------------------------------ */
+
+void tls_cert_free(struct tls_cert *c)
+{
+    if (!c)
+        return;
+    X509_free(c->x509);
+    EVP_PKEY_free(c->key);
+    sk_X509_pop_free(c->chain, X509_free);
+    free(c);
+}
+
+/* An encrypted key cannot be used unattended: refuse rather than let
+ * OpenSSL's default callback prompt on the terminal. */
+static int no_password(char *buf, int size, int rwflag, void *u)
+{
+    (void)buf, (void)size, (void)rwflag, (void)u;
+    return -1;
+}
+
+/* True when the last PEM read failed only because no PEM block was left. */
+static int pem_at_end(void)
+{
+    unsigned long err = ERR_peek_last_error();
+    return ERR_GET_LIB(err) == ERR_LIB_PEM && ERR_GET_REASON(err) == PEM_R_NO_START_LINE;
+}
+
+struct tls_cert *tls_cert_parse(const char *crt, size_t crt_len, const char *key, size_t key_len,
+                                struct err *e)
+{
+    struct tls_cert *c = calloc(1, sizeof *c);
+    BIO *b = NULL;
+    if (!c) {
+        err_set(e, "out of memory");
+        return NULL;
+    }
+    if (crt_len > INT32_MAX || key_len > INT32_MAX || !(b = BIO_new_mem_buf(crt, (int)crt_len))) {
+        err_set(e, "out of memory");
+        goto fail;
+    }
+    if (!(c->x509 = PEM_read_bio_X509(b, NULL, no_password, NULL))) {
+        err_set(e, "tls.crt holds no PEM certificate");
+        goto fail;
+    }
+    for (;;) {
+        X509 *x = PEM_read_bio_X509(b, NULL, no_password, NULL);
+        if (!x) {
+            if (!pem_at_end()) {
+                err_set(e, "tls.crt: a certificate after the first is malformed");
+                goto fail;
+            }
+            break;
+        }
+        if ((!c->chain && !(c->chain = sk_X509_new_null())) || !sk_X509_push(c->chain, x)) {
+            X509_free(x);
+            err_set(e, "out of memory");
+            goto fail;
+        }
+    }
+    BIO_free(b);
+    if (!(b = BIO_new_mem_buf(key, (int)key_len))) {
+        err_set(e, "out of memory");
+        goto fail;
+    }
+    if (!(c->key = PEM_read_bio_PrivateKey(b, NULL, no_password, NULL))) {
+        err_set(e, "tls.key holds no usable PEM private key (unencrypted PKCS#8, RSA or EC)");
+        goto fail;
+    }
+    if (X509_check_private_key(c->x509, c->key) != 1) {
+        err_set(e, "tls.key does not match the certificate in tls.crt");
+        goto fail;
+    }
+    BIO_free(b);
+    ERR_clear_error();
+    return c;
+fail:
+    BIO_free(b);
+    tls_cert_free(c);
+    ERR_clear_error();
+    return NULL;
+}
+
+struct tls_cert *tls_cert_self_signed(struct err *e)
+{
+    struct tls_cert *c = calloc(1, sizeof *c);
+    BIGNUM *bn = BN_new();
+    X509_NAME *name;
+    if (!c || !bn || !(c->key = EVP_EC_gen("P-256")) || !(c->x509 = X509_new()) ||
+        !X509_set_version(c->x509, 2) || !BN_rand(bn, 63, BN_RAND_TOP_ANY, BN_RAND_BOTTOM_ANY) ||
+        !BN_to_ASN1_INTEGER(bn, X509_get_serialNumber(c->x509)) ||
+        !X509_gmtime_adj(X509_getm_notBefore(c->x509), 0) ||
+        !X509_gmtime_adj(X509_getm_notAfter(c->x509), 365L * 24 * 3600) ||
+        !X509_set_pubkey(c->x509, c->key) || !(name = X509_get_subject_name(c->x509)) ||
+        !X509_NAME_add_entry_by_txt(name, "CN", MBSTRING_ASC,
+                                    (const unsigned char *)"ferry default certificate", -1, -1,
+                                    0) ||
+        !X509_set_issuer_name(c->x509, name) || !X509_sign(c->x509, c->key, EVP_sha256())) {
+        err_set(e, "cannot make the default certificate: %s", ossl_reason());
+        BN_free(bn);
+        tls_cert_free(c);
+        ERR_clear_error();
+        return NULL;
+    }
+    BN_free(bn);
+    return c;
+}
+
+void tls_cert_subject(const struct tls_cert *c, char *buf, size_t size)
+{
+    if (size == 0)
+        return;
+    buf[0] = '\0';
+    X509_NAME_get_text_by_NID(X509_get_subject_name(c->x509), NID_commonName, buf, (int)size);
+}
+
+/* ---- session tickets ----------------------------------------------------- */
+
+/* One ticket key: a name to find it by, an AES-256 key and an HMAC key. */
+struct ticket_key {
+    unsigned char name[16];
+    unsigned char aes[32];
+    unsigned char hmac[32];
+    time_t made; /* 0: unused */
+};
+
+struct tls_server {
+    SSL_CTX *ctx;
+    struct tls_cert *deflt;
+    tls_select_fn select;
+    /* Tickets are encrypted with cur and decrypted with cur or prev, so
+     * a ticket stays good for one to two rotation periods. One context
+     * serves every worker, so a ticket from one worker resumes on any
+     * other; the lock is taken once per handshake, never per request. */
+    pthread_mutex_t lock;
+    struct ticket_key cur, prev;
+};
+
+static int key_make(struct ticket_key *k, time_t now)
+{
+    if (RAND_bytes(k->name, sizeof k->name) != 1 || RAND_bytes(k->aes, sizeof k->aes) != 1 ||
+        RAND_bytes(k->hmac, sizeof k->hmac) != 1)
+        return -1;
+    k->made = now;
+    return 0;
+}
+
+/* Under s->lock. A key older than a period becomes the previous one; a
+ * previous key that is older than two periods (no handshake came for a
+ * while) is dropped. */
+static void keys_rotate(struct tls_server *s, time_t now)
+{
+    if (now - s->cur.made < TLS_TICKET_ROTATE_S)
+        return;
+    struct ticket_key k;
+    if (key_make(&k, now) < 0)
+        return; /* keep the old key rather than have none */
+    s->prev = s->cur;
+    if (now - s->prev.made >= 2 * TLS_TICKET_ROTATE_S)
+        s->prev.made = 0;
+    s->cur = k;
+    OPENSSL_cleanse(&k, sizeof k);
+}
+
+static int ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CIPHER_CTX *cctx,
+                     EVP_MAC_CTX *hctx, int enc)
+{
+    struct tls_server *s = SSL_CTX_get_app_data(SSL_get_SSL_CTX(ssl));
+    struct ticket_key k;
+    int rc = 1;
+    time_t now = time(NULL);
+    pthread_mutex_lock(&s->lock);
+    keys_rotate(s, now);
+    if (enc) {
+        k = s->cur;
+    } else if (!memcmp(name, s->cur.name, 16)) {
+        k = s->cur;
+    } else if (s->prev.made && !memcmp(name, s->prev.name, 16)) {
+        k = s->prev;
+        rc = 2; /* good, but re-issue the ticket under the current key */
+    } else {
+        rc = 0; /* unknown or expired key: a full handshake */
+    }
+    pthread_mutex_unlock(&s->lock);
+    if (rc == 0)
+        return 0;
+    OSSL_PARAM params[] = {
+        OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, (char *)"SHA256", 0),
+        OSSL_PARAM_construct_end(),
+    };
+    if (enc) {
+        memcpy(name, k.name, 16);
+        if (RAND_bytes(iv, EVP_CIPHER_get_iv_length(EVP_aes_256_cbc())) != 1 ||
+            !EVP_EncryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k.aes, iv))
+            rc = -1;
+    } else if (!EVP_DecryptInit_ex(cctx, EVP_aes_256_cbc(), NULL, k.aes, iv)) {
+        rc = -1;
+    }
+    if (rc > 0 && !EVP_MAC_init(hctx, k.hmac, sizeof k.hmac, params))
+        rc = -1;
+    OPENSSL_cleanse(&k, sizeof k);
+    return rc;
+}
+
+/* ---- the server context ------------------------------------------------ */
+
+static int sni_cb(SSL *ssl, int *alert, void *arg)
+{
+    (void)alert;
+    struct tls_server *s = arg;
+    const char *name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+    const struct tls_cert *c = s->select(SSL_get_app_data(ssl), name);
+    if (!c)
+        return SSL_TLSEXT_ERR_OK; /* the context's default certificate */
+    /* Clear first: the default may be of another key type (EC vs RSA), and
+     * OpenSSL would otherwise keep it and might prefer it. */
+    SSL_certs_clear(ssl);
+    if (SSL_use_cert_and_key(ssl, c->x509, c->key, c->chain, 1) != 1) {
+        ERR_clear_error();
+        return SSL_TLSEXT_ERR_ALERT_FATAL;
+    }
+    return SSL_TLSEXT_ERR_OK;
+}
+
+/* HTTP/1.1 only for now: a client offering only h2 gets no ALPN answer and
+ * may still speak HTTP/1.1 or give up. */
+static int alpn_cb(SSL *ssl, const unsigned char **out, unsigned char *outlen,
+                   const unsigned char *in, unsigned int inlen, void *arg)
+{
+    (void)ssl, (void)arg;
+    static const unsigned char h11[] = "\x08http/1.1";
+    unsigned char *sel;
+    if (SSL_select_next_proto(&sel, outlen, h11, sizeof h11 - 1, in, inlen) !=
+        OPENSSL_NPN_NEGOTIATED)
+        return SSL_TLSEXT_ERR_NOACK;
+    *out = sel;
+    return SSL_TLSEXT_ERR_OK;
+}
+
+struct tls_server *tls_server_new(struct tls_cert *deflt, tls_select_fn select, struct err *e)
+{
+    struct tls_server *s = calloc(1, sizeof *s);
+    if (!s) {
+        tls_cert_free(deflt);
+        err_set(e, "tls: out of memory");
+        return NULL;
+    }
+    s->deflt = deflt;
+    s->select = select;
+    pthread_mutex_init(&s->lock, NULL);
+    SSL_CTX *ctx = s->ctx = SSL_CTX_new(TLS_server_method());
+    if (!ctx || key_make(&s->cur, time(NULL)) < 0 ||
+        !SSL_CTX_set_min_proto_version(ctx, TLS1_2_VERSION) ||
+        !SSL_CTX_set_max_proto_version(ctx, TLS1_3_VERSION) ||
+        !SSL_CTX_set_cipher_list(ctx, CIPHERS_TLS12) || !SSL_CTX_set1_groups_list(ctx, GROUPS) ||
+        !SSL_CTX_set_dh_auto(ctx, 1) ||
+        !SSL_CTX_set_session_id_context(ctx, (const unsigned char *)"ferry", 5) ||
+        !SSL_CTX_set_app_data(ctx, s) ||
+        SSL_CTX_set_tlsext_ticket_key_evp_cb(ctx, ticket_cb) != 1 ||
+        SSL_CTX_use_cert_and_key(ctx, deflt->x509, deflt->key, deflt->chain, 1) != 1) {
+        err_set(e, "tls: cannot set up the server context: %s", ossl_reason());
+        ERR_clear_error();
+        tls_server_free(s);
+        return NULL;
+    }
+    /* Renegotiation is an attack surface HTTP/1.1 does not need; a client
+     * that closes without close_notify is an ordinary end of stream. */
+    SSL_CTX_set_options(ctx, SSL_OP_NO_RENEGOTIATION | SSL_OP_NO_COMPRESSION |
+                                 SSL_OP_IGNORE_UNEXPECTED_EOF);
+    /* Tickets only: nothing to share between workers but the keys. One
+     * TLS 1.3 ticket per handshake (OpenSSL sends two): one write and one
+     * encryption less per connection, as Go's crypto/tls does. */
+    SSL_CTX_set_session_cache_mode(ctx, SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_num_tickets(ctx, 1);
+    /* Read what the socket has (up to a record buffer) in one read(2)
+     * rather than a record header and then its body: half the reads. The
+     * proxy keeps reading until WANT_READ, so bytes OpenSSL holds are never
+     * forgotten behind an edge that will not come. */
+    SSL_CTX_set_read_ahead(ctx, 1);
+    /* RELEASE_BUFFERS: an idle keep-alive connection holds no 34 KiB of
+     * record buffers. PARTIAL and MOVING: writes come from buffers the
+     * proxy moves and grows between attempts (tls_writev). */
+    SSL_CTX_set_mode(ctx, SSL_MODE_RELEASE_BUFFERS | SSL_MODE_ENABLE_PARTIAL_WRITE |
+                              SSL_MODE_ACCEPT_MOVING_WRITE_BUFFER);
+    SSL_CTX_set_tlsext_servername_callback(ctx, sni_cb);
+    SSL_CTX_set_tlsext_servername_arg(ctx, s);
+    SSL_CTX_set_alpn_select_cb(ctx, alpn_cb, NULL);
+    return s;
+}
+
+void tls_server_free(struct tls_server *s)
+{
+    if (!s)
+        return;
+    SSL_CTX_free(s->ctx);
+    tls_cert_free(s->deflt);
+    OPENSSL_cleanse(&s->cur, sizeof s->cur);
+    OPENSSL_cleanse(&s->prev, sizeof s->prev);
+    pthread_mutex_destroy(&s->lock);
+    free(s);
+}
+
+/* ---- connections ------------------------------------------------------- */
+
+SSL *tls_accept(struct tls_server *s, int fd, void *arg)
+{
+    SSL *ssl = SSL_new(s->ctx);
+    if (!ssl)
+        goto fail;
+    if (!SSL_set_fd(ssl, fd)) {
+        SSL_free(ssl);
+        goto fail;
+    }
+    SSL_set_app_data(ssl, arg);
+    SSL_set_accept_state(ssl);
+    return ssl;
+fail:
+    ERR_clear_error();
+    return NULL;
+}
+
+void tls_free(SSL *ssl)
+{
+    SSL_free(ssl);
+}
+
+/* Maps a failed SSL call to -EAGAIN (with *want), 0 (end) or an error.
+ * The thread's error queue is emptied: a stale entry would make the next
+ * SSL_get_error, on any connection of this worker, lie. */
+static ssize_t failed(SSL *ssl, int r, int *want, ssize_t hard)
+{
+    switch (SSL_get_error(ssl, r)) {
+    case SSL_ERROR_WANT_READ:
+        *want = TLS_WANT_READ;
+        return -EAGAIN;
+    case SSL_ERROR_WANT_WRITE:
+        *want = TLS_WANT_WRITE;
+        return -EAGAIN;
+    case SSL_ERROR_ZERO_RETURN:
+        return 0;
+    default:
+        ERR_clear_error();
+        return hard;
+    }
+}
+
+ssize_t tls_read(SSL *ssl, char *p, size_t n, int *want)
+{
+    size_t got;
+    int r = SSL_read_ex(ssl, p, n, &got);
+    if (r == 1)
+        return (ssize_t)got;
+    return failed(ssl, r, want, -EIO);
+}
+
+ssize_t tls_writev(SSL *ssl, const struct iovec *iov, int n, char *scratch, size_t cap, int *want)
+{
+    const void *p = iov[0].iov_base;
+    size_t len = iov[0].iov_len;
+    if (n > 1) {
+        /* One record rather than one per piece (head, chunk size, data). */
+        len = 0;
+        for (int i = 0; i < n && len < cap; i++) {
+            size_t k = iov[i].iov_len < cap - len ? iov[i].iov_len : cap - len;
+            memcpy(scratch + len, iov[i].iov_base, k);
+            len += k;
+        }
+        p = scratch;
+    }
+    size_t done;
+    int r = SSL_write_ex(ssl, p, len, &done);
+    if (r == 1)
+        return (ssize_t)done;
+    ssize_t k = failed(ssl, r, want, -EPIPE);
+    return k == 0 ? -EPIPE : k;
+}
+
+void tls_shutdown(SSL *ssl)
+{
+    if (SSL_is_init_finished(ssl) && SSL_shutdown(ssl) < 0)
+        ERR_clear_error();
+}
