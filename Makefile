@@ -113,6 +113,7 @@ bench: all
 	@bench/config.sh $(BUILD)/ferry
 	@bench/list.sh $(BUILD)/ferry
 	@bench/backup.sh $(BUILD)/ferry
+	@bench/restore.sh $(BUILD)/ferry
 	@bench/proxy.sh $(BUILD)/ferry
 	@bench/proxy_tls.sh $(BUILD)/ferry
 

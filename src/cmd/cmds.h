@@ -8,6 +8,7 @@ extern const struct cli_cmd cmd_api_resources, cmd_config, cmd_ctx, cmd_get, cmd
 extern const struct cli_cmd cmd_echo, cmd_ingress;
 extern const struct cli_cmd cmd_backup_location;
 extern const struct cli_cmd cmd_backup;
+extern const struct cli_cmd cmd_restore;
 
 struct kube_overrides;
 /* The connection flags (--kubeconfig, --context, --server, --token, ...)

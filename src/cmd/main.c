@@ -38,8 +38,10 @@ static const struct cli_flag global_flags[] = {
 };
 
 static const struct cli_cmd *const root_subs[] = {
-    &cmd_api_resources, &cmd_backup, &cmd_backup_location, &cmd_config, &cmd_ctx,
-    &cmd_echo,          &cmd_get,    &cmd_ingress,         &cmd_ns,     NULL};
+    &cmd_api_resources, &cmd_backup,  &cmd_backup_location,
+    &cmd_config,        &cmd_ctx,     &cmd_echo,
+    &cmd_get,           &cmd_ingress, &cmd_ns,
+    &cmd_restore,       NULL};
 
 static const struct cli_cmd root = {
     "ferry",

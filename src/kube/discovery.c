@@ -499,3 +499,13 @@ int kube_resource_has_verb(const struct kube_resource *r, const char *verb)
             return 1;
     return 0;
 }
+
+void kube_discovery_forget(struct kube_client *c)
+{
+    struct kube_discovery **slot = kube_client_discovery_slot(c);
+    if (*slot) {
+        kube_discovery_fini(*slot);
+        free(*slot);
+        *slot = NULL;
+    }
+}

@@ -49,6 +49,12 @@ void kube_discovery_fini(struct kube_discovery *d);
  * by the client). Returns NULL with kubectl's message on failure. */
 const struct kube_discovery *kube_discover(struct kube_client *c, struct err *e);
 
+/* Drops the discovery cached with <c>, so that the next kube_discover asks
+ * the server again: a restore does so once it has created
+ * CustomResourceDefinitions. Every pointer obtained from the old result is
+ * invalid afterwards; no other thread may be using one. */
+void kube_discovery_forget(struct kube_client *c);
+
 /* Adds an aggregated discovery document (APIGroupDiscoveryList). Groups are
  * numbered after those already added. Returns 0 or -1. */
 int kube_discovery_add_aggregated(struct kube_discovery *d, const json_t *doc, struct err *e);
