@@ -60,6 +60,9 @@ static const struct cli_flag serve_flags[] = {
     {"shutdown-grace-period", 0, CLI_STRING, "30s",
      "On SIGTERM/SIGINT: how long requests in flight may take to finish"},
     {"tunnel-timeout", 0, CLI_STRING, "1h", "Idle timeout of upgraded (WebSocket) connections"},
+    {"update-status-on-shutdown", 0, CLI_BOOL, "true",
+     "When the leader stops and no other replica runs (not a rolling update), clear the "
+     "addresses it wrote into the Ingresses' status"},
     {"upstream-connect-timeout", 0, CLI_STRING, "5s", "Longest wait for an upstream connection"},
     {"upstream-keepalive", 0, CLI_INT, "320",
      "Idle upstream connections kept per endpoint and worker"},
@@ -68,6 +71,9 @@ static const struct cli_flag serve_flags[] = {
     {"upstream-timeout", 0, CLI_STRING, "60s",
      "Longest wait between two reads from, or writes to, an upstream (504)"},
     {"upstream-tries", 0, CLI_INT, "3", "Endpoints tried when connections cannot be made"},
+    {"use-forwarded-headers", 0, CLI_BOOL, "false",
+     "Trust the clients' X-Forwarded-For (appended to), X-Forwarded-Proto, -Host and -Port "
+     "(passed on), as behind another proxy; otherwise they are replaced"},
     {"watch-namespace", 0, CLI_STRING, "", "Watch only this namespace (default: all)"},
     {"workers", 0, CLI_INT, "0", "Worker threads, each with its own listener (0: one per CPU)"},
     {NULL, 0, 0, NULL, NULL},
@@ -172,6 +178,7 @@ static int run_serve(struct cli_ctx *c)
     cfg.https_listen = cli_str(c, "https-listen");
     cfg.workers = workers ? workers : serve_ncpus();
     cfg.access_log = alog;
+    cfg.use_forwarded_headers = cli_bool(c, "use-forwarded-headers");
     struct ingress_opts opts = {.class_name = cli_str(c, "ingress-class"),
                                 .controller = cli_str(c, "controller"),
                                 .default_ssl_certificate =
@@ -188,7 +195,11 @@ static int run_serve(struct cli_ctx *c)
     struct provider_kube_opts ko = {.watch_namespace = cli_str(c, "watch-namespace"),
                                     .publish_service = cli_str(c, "publish-service"),
                                     .publish_addresses = cli_str(c, "publish-status-address"),
-                                    .identity = id};
+                                    .identity = id,
+                                    .pod_name = getenv("POD_NAME"),
+                                    .pod_namespace = getenv("POD_NAMESPACE"),
+                                    .update_status_on_shutdown =
+                                        cli_bool(c, "update-status-on-shutdown")};
     const char *ens = cli_str(c, "election-namespace");
     if (!*ens)
         ens = getenv("POD_NAMESPACE") && *getenv("POD_NAMESPACE") ? getenv("POD_NAMESPACE")
@@ -227,11 +238,13 @@ static const struct cli_cmd cmd_ingress_serve = {
     "the previous configuration keeps serving. SIGHUP re-reads the files.\n"
     "\n"
     "--kubeconfig/--context (or --in-cluster, in a pod) make it an Ingress controller: it\n"
-    "lists and watches Ingresses, IngressClasses, Services, EndpointSlices and referenced\n"
-    "Secrets, serves each change within milliseconds, keeps serving through API outages,\n"
-    "reports invalid Ingresses as Events, and writes status.loadBalancer of its Ingresses\n"
-    "(--publish-service or --publish-status-address) while it holds the Lease --election-id;\n"
-    "every replica serves. /readyz (--metrics-listen) is 200 once everything was served.\n"
+    "lists and watches Ingresses, IngressClasses, Services, EndpointSlices (Endpoints where\n"
+    "they are not served) and referenced Secrets, serves each change within milliseconds,\n"
+    "keeps serving through API outages, reports invalid Ingresses as Events, and writes\n"
+    "status.loadBalancer of its Ingresses (--publish-service or --publish-status-address)\n"
+    "while it holds the Lease --election-id, clearing it where it is no longer ours and,\n"
+    "when the last replica stops, everywhere (--update-status-on-shutdown); every replica\n"
+    "serves. /readyz (--metrics-listen) is 200 once everything was served.\n"
     "\n"
     "SIGTERM or SIGINT stops accepting connections and lets requests in flight finish within\n"
     "--shutdown-grace-period; a second signal stops at once.",

@@ -5,6 +5,9 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -17,6 +20,7 @@
 #include <openssl/x509v3.h>
 
 struct tls_cert {
+    _Atomic unsigned long refs;
     X509 *x509;
     EVP_PKEY *key;
     STACK_OF(X509) * chain; /* intermediates; NULL when none */
@@ -40,9 +44,25 @@ static const char *ossl_reason(void)
 
 /* ---- certificates ------------------------------------------------------ */
 
-void tls_cert_free(struct tls_cert *c)
+/* A blank certificate with one reference, or NULL. */
+static struct tls_cert *cert_new(void)
 {
-    if (!c)
+    struct tls_cert *c = calloc(1, sizeof *c);
+    if (c)
+        atomic_init(&c->refs, 1);
+    return c;
+}
+
+struct tls_cert *tls_cert_ref(struct tls_cert *c)
+{
+    atomic_fetch_add_explicit(&c->refs, 1, memory_order_relaxed);
+    return c;
+}
+
+void tls_cert_unref(struct tls_cert *c)
+{
+    /* acq_rel: every use by other threads happens before the free. */
+    if (!c || atomic_fetch_sub_explicit(&c->refs, 1, memory_order_acq_rel) != 1)
         return;
     X509_free(c->x509);
     EVP_PKEY_free(c->key);
@@ -68,7 +88,7 @@ static int pem_at_end(void)
 struct tls_cert *tls_cert_parse(const char *crt, size_t crt_len, const char *key, size_t key_len,
                                 struct err *e)
 {
-    struct tls_cert *c = calloc(1, sizeof *c);
+    struct tls_cert *c = cert_new();
     BIO *b = NULL;
     if (!c) {
         err_set(e, "out of memory");
@@ -115,14 +135,14 @@ struct tls_cert *tls_cert_parse(const char *crt, size_t crt_len, const char *key
     return c;
 fail:
     BIO_free(b);
-    tls_cert_free(c);
+    tls_cert_unref(c);
     ERR_clear_error();
     return NULL;
 }
 
 struct tls_cert *tls_cert_self_signed(struct err *e)
 {
-    struct tls_cert *c = calloc(1, sizeof *c);
+    struct tls_cert *c = cert_new();
     BIGNUM *bn = BN_new();
     X509_NAME *name;
     if (!c || !bn || !(c->key = EVP_EC_gen("P-256")) || !(c->x509 = X509_new()) ||
@@ -137,7 +157,7 @@ struct tls_cert *tls_cert_self_signed(struct err *e)
         !X509_set_issuer_name(c->x509, name) || !X509_sign(c->x509, c->key, EVP_sha256())) {
         err_set(e, "cannot make the default certificate: %s", ossl_reason());
         BN_free(bn);
-        tls_cert_free(c);
+        tls_cert_unref(c);
         ERR_clear_error();
         return NULL;
     }
@@ -151,6 +171,134 @@ void tls_cert_subject(const struct tls_cert *c, char *buf, size_t size)
         return;
     buf[0] = '\0';
     X509_NAME_get_text_by_NID(X509_get_subject_name(c->x509), NID_commonName, buf, (int)size);
+}
+
+/* ---- the certificate cache ------------------------------------------------ */
+
+struct cert_entry {
+    unsigned char id[32]; /* SHA-256 of the key parts */
+    struct tls_cert *cert; /* NULL: a free slot */
+    bool used; /* got or put since the last sweep */
+};
+
+struct tls_cert_cache {
+    struct cert_entry *v; /* open addressing on id, at most half full */
+    size_t mask, n;
+};
+
+struct tls_cert_cache *tls_cert_cache_new(void)
+{
+    return calloc(1, sizeof(struct tls_cert_cache));
+}
+
+void tls_cert_cache_free(struct tls_cert_cache *c)
+{
+    if (!c)
+        return;
+    for (size_t i = 0; c->v && i <= c->mask; i++)
+        tls_cert_unref(c->v[i].cert);
+    free(c->v);
+    free(c);
+}
+
+/* Each part is hashed with its length first, so parts cannot run into
+ * each other. */
+static int cache_id(const struct iovec *key, int n, unsigned char id[32])
+{
+    EVP_MD_CTX *md = EVP_MD_CTX_new();
+    int ok = md && EVP_DigestInit_ex(md, EVP_sha256(), NULL);
+    for (int i = 0; ok && i < n; i++) {
+        uint64_t len = key[i].iov_len;
+        ok = EVP_DigestUpdate(md, &len, sizeof len) &&
+             EVP_DigestUpdate(md, key[i].iov_base, key[i].iov_len);
+    }
+    ok = ok && EVP_DigestFinal_ex(md, id, NULL);
+    EVP_MD_CTX_free(md);
+    ERR_clear_error();
+    return ok ? 0 : -ENOMEM;
+}
+
+/* The slot of <id>, or the free slot where it would go. */
+static struct cert_entry *cache_slot(struct cert_entry *v, size_t mask, const unsigned char *id)
+{
+    uint64_t h;
+    memcpy(&h, id, sizeof h);
+    for (size_t i = h & mask;; i = (i + 1) & mask) {
+        if (!v[i].cert || !memcmp(v[i].id, id, 32))
+            return &v[i];
+    }
+}
+
+/* Moves the entries marked used (all when <all>) into a table with room for
+ * <want> entries; the others are dropped. Returns 0 or -ENOMEM (nothing
+ * changed). */
+static int cache_rehash(struct tls_cert_cache *c, size_t want, bool all)
+{
+    size_t slots = 16;
+    while (slots < want * 2)
+        slots *= 2;
+    struct cert_entry *v = calloc(slots, sizeof(*v));
+    if (!v)
+        return -ENOMEM;
+    size_t n = 0;
+    for (size_t i = 0; c->v && i <= c->mask; i++) {
+        struct cert_entry *o = &c->v[i];
+        if (!o->cert)
+            continue;
+        if (!all && !o->used) {
+            tls_cert_unref(o->cert);
+            continue;
+        }
+        struct cert_entry *ne = cache_slot(v, slots - 1, o->id);
+        *ne = *o;
+        ne->used = false;
+        n++;
+    }
+    free(c->v);
+    c->v = v;
+    c->mask = slots - 1;
+    c->n = n;
+    return 0;
+}
+
+struct tls_cert *tls_cert_cache_get(struct tls_cert_cache *c, const struct iovec *key, int n)
+{
+    unsigned char id[32];
+    if (!c->v || cache_id(key, n, id) < 0)
+        return NULL;
+    struct cert_entry *ce = cache_slot(c->v, c->mask, id);
+    if (!ce->cert)
+        return NULL;
+    ce->used = true;
+    return tls_cert_ref(ce->cert);
+}
+
+int tls_cert_cache_put(struct tls_cert_cache *c, const struct iovec *key, int n,
+                       struct tls_cert *cert)
+{
+    unsigned char id[32];
+    if (cache_id(key, n, id) < 0)
+        return -ENOMEM;
+    if ((!c->v || (c->n + 1) * 2 > c->mask + 1) && cache_rehash(c, c->n + 1, true) < 0)
+        return -ENOMEM;
+    struct cert_entry *ce = cache_slot(c->v, c->mask, id);
+    if (ce->cert)
+        tls_cert_unref(ce->cert);
+    else
+        c->n++;
+    memcpy(ce->id, id, 32);
+    ce->cert = tls_cert_ref(cert);
+    ce->used = true;
+    return 0;
+}
+
+void tls_cert_cache_sweep(struct tls_cert_cache *c)
+{
+    size_t used = 0;
+    for (size_t i = 0; c->v && i <= c->mask; i++)
+        used += c->v[i].used;
+    /* Out of memory: everything stays, and the next sweep tries again. */
+    (void)cache_rehash(c, used, false);
 }
 
 /* ---- session tickets ----------------------------------------------------- */
@@ -280,7 +428,7 @@ struct tls_server *tls_server_new(struct tls_cert *deflt, tls_select_fn select, 
 {
     struct tls_server *s = calloc(1, sizeof *s);
     if (!s) {
-        tls_cert_free(deflt);
+        tls_cert_unref(deflt);
         err_set(e, "tls: out of memory");
         return NULL;
     }
@@ -332,7 +480,7 @@ void tls_server_free(struct tls_server *s)
     if (!s)
         return;
     SSL_CTX_free(s->ctx);
-    tls_cert_free(s->deflt);
+    tls_cert_unref(s->deflt);
     OPENSSL_cleanse(&s->cur, sizeof s->cur);
     OPENSSL_cleanse(&s->prev, sizeof s->prev);
     pthread_mutex_destroy(&s->lock);

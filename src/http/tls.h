@@ -36,9 +36,34 @@ struct tls_cert *tls_cert_parse(const char *crt, size_t crt_len, const char *key
 /* A self-signed certificate for unknown names: EC P-256, CN "ferry default
  * certificate", valid for one year from now. NULL with <e> filled. */
 struct tls_cert *tls_cert_self_signed(struct err *e);
-void tls_cert_free(struct tls_cert *c);
+/* Certificates are refcounted: a route table and the cache below may hold
+ * the same one. Both are safe from any thread; the last unref frees.
+ * tls_cert_unref(NULL) is ignored. */
+struct tls_cert *tls_cert_ref(struct tls_cert *c);
+void tls_cert_unref(struct tls_cert *c);
 /* The leaf's subject common name into <buf> (for logs and tests). */
 void tls_cert_subject(const struct tls_cert *c, char *buf, size_t size);
+
+/* Parsed certificates kept from one route-table build to the next, so that
+ * a rebuild parses only the Secrets that changed. An entry is found by a
+ * key the caller gives in parts (ferry's: the Secret's namespace and name,
+ * then its base64 tls.crt and tls.key), of which the cache keeps only a
+ * SHA-256: equal bytes give the same certificate, and no key material is
+ * stored. Not thread-safe: the caller serializes builds. */
+struct tls_cert_cache;
+
+struct tls_cert_cache *tls_cert_cache_new(void);
+/* Drops the cache's references (tables keep theirs). NULL is ignored. */
+void tls_cert_cache_free(struct tls_cert_cache *c);
+/* The certificate put under this key, with a new reference, or NULL. */
+struct tls_cert *tls_cert_cache_get(struct tls_cert_cache *c, const struct iovec *key, int n);
+/* Keeps <cert> (the cache takes a reference of its own) under the key.
+ * Returns 0 or -ENOMEM. */
+int tls_cert_cache_put(struct tls_cert_cache *c, const struct iovec *key, int n,
+                       struct tls_cert *cert);
+/* Drops the entries no get or put asked for since the last sweep: called
+ * after each build, it keeps exactly the certificates of the newest table. */
+void tls_cert_cache_sweep(struct tls_cert_cache *c);
 
 /* Chooses the certificate for a handshake. <arg> is what tls_accept was
  * given, <name> the SNI host name (NULL when the client sent none). Returns

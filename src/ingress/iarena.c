@@ -37,13 +37,15 @@ void iarena_fini(struct iarena *a)
 }
 
 /* Slow path: a new chunk big enough for <n>. Large requests get a chunk of
- * their own so the current chunk's free space is not wasted. */
+ * their own so the current chunk's free space is not wasted; the first
+ * chunk is never smaller than asked for in iarena_init (an arena sized to
+ * fit its contents exactly stays one chunk). */
 static void *grow(struct iarena *a, size_t n)
 {
     if (!a->next)
         a->next = IARENA_FIRST;
     size_t size = a->next;
-    if (n > size / 4) {
+    if (n > size / 4 && (a->head || n > size)) {
         size = n;
     } else if (a->next < IARENA_MAX_CHUNK) {
         a->next *= 2;

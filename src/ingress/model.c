@@ -1,8 +1,9 @@
 /* Building the Ingress model, in two phases. Phase one reads every object
- * once, in input order, into compact structs (below). Phase two decides the
- * class of each Ingress, sorts ours into age order and walks them in that
- * order: first come, first served, which is how conflicts and default
- * backends are settled. */
+ * once, in input order, into compact structs (below), which a cache keeps
+ * from one build to the next: a build reads only the objects that are new
+ * to it. Phase two decides the class of each Ingress, sorts ours into age
+ * order and walks them in that order: first come, first served, which is
+ * how conflicts and default backends are settled. */
 #include "ingress/model.h"
 
 #include <arpa/inet.h>
@@ -161,10 +162,11 @@ static void smap_fini(struct smap *m)
 /* ---- objects as read -------------------------------------------------------
  *
  * Phase one reads every object once, in input order, into these compact
- * structs in the arena (strings copied). A 10,000-Ingress cluster's JSON is
- * ~100 MB of scattered allocations; reading it once, in the order it was
- * allocated, and doing every join (Ingress -> Service -> EndpointSlices) on
- * data that fits in cache is what keeps a full build fast. */
+ * structs in its cache entry's arena (strings copied). A 10,000-Ingress
+ * cluster's JSON is ~100 MB of scattered allocations; reading it once, in
+ * the order it was allocated, and doing every join (Ingress -> Service ->
+ * EndpointSlices) on data that fits in cache is what keeps a full build
+ * fast. */
 
 struct xport {               /* a Service port, or an EndpointSlice/Endpoints port */
     const char *name;        /* "" when unnamed */
@@ -250,6 +252,58 @@ struct xingress {
     uint32_t ntls_hosts;
 };
 
+/* One object as read, kept by a struct ingress_model_cache across builds.
+ * The entry holds a reference to the JSON object, which keeps its address
+ * from being reused (the address is the cache's key) and the strings the
+ * model borrows (annotations, Secret data) alive. */
+enum xkind {
+    XK_NONE,
+    XK_BAD_API,
+    XK_INGRESS,
+    XK_CLASS,
+    XK_SERVICE,
+    XK_SECRET,
+    XK_ENDPOINTS,
+    XK_SLICE
+};
+
+struct xobj {
+    struct xobj *next; /* the cache's list */
+    json_t *src;
+    unsigned gen; /* the last build that read it */
+    enum xkind kind;
+    /* The block this entry and its compact form live in (it holds this
+     * struct too); unused when the cache's entries share one arena. */
+    struct iarena arena;
+    const char *ns, *name;
+    union {
+        const char *api; /* XK_BAD_API: the apiVersion */
+        struct {
+            const char *ctl;   /* spec.controller, NULL when absent */
+            struct xclass cls; /* ours is set when the object is registered */
+        } ic;                  /* XK_CLASS */
+        struct xingress *ing;  /* XK_INGRESS */
+        struct xservice svc;   /* XK_SERVICE */
+        struct xsecret secret; /* XK_SECRET */
+        struct {
+            struct xeps *eps; /* XK_ENDPOINTS: the subsets; XK_SLICE: the slice */
+            const char *svc;  /* XK_SLICE: its kubernetes.io/service-name */
+        } ep;
+    } u;
+};
+
+struct ingress_model_cache {
+    struct xobj *all;
+    struct xobj **idx; /* open addressing by src, over the entries of the last sweep */
+    size_t mask;       /* slots - 1, when idx != NULL */
+    unsigned gen;
+    /* ingress_model_build's own cache dies with its model, entries and all,
+     * so they share this arena (as one full build's data always did). A
+     * cache kept across builds (shared == NULL) gives each entry a block of
+     * its own sized to fit, since objects then come and go one by one. */
+    struct iarena *shared;
+};
+
 /* ---- the builder ------------------------------------------------------ */
 
 struct backend_priv {
@@ -261,7 +315,8 @@ struct backend_priv {
 
 struct ingress_model_priv {
     struct iarena arena;
-    json_t *input;
+    /* The cache of ingress_model_build, or NULL when the caller owns it. */
+    struct ingress_model_cache *own_cache;
     /* Arrays grown with realloc; their sizes live in the model. */
     size_t cap_ingresses, cap_backends, cap_hosts, cap_paths, cap_tls, cap_warnings;
     struct backend_priv *bpriv; /* parallel to backends */
@@ -272,6 +327,8 @@ struct builder {
     struct ingress_model *m;
     struct ingress_model_priv *p;
     const char *class_name, *controller;
+    struct ingress_model_cache *cache;
+    struct iarena *ra; /* the arena of the object being read */
     bool oom;
     struct smap classes;    /* name -> struct xclass */
     struct smap services;   /* ns, name -> struct xservice */
@@ -327,7 +384,7 @@ static const char *xdup(struct builder *b, const json_t *v)
 {
     if (!json_is_string(v))
         return NULL;
-    const char *s = iarena_strndup(&b->p->arena, json_string_value(v), json_string_length(v));
+    const char *s = iarena_strndup(b->ra, json_string_value(v), json_string_length(v));
     if (!s)
         b->oom = true;
     return s;
@@ -335,7 +392,7 @@ static const char *xdup(struct builder *b, const json_t *v)
 
 static void *xalloc(struct builder *b, size_t n, size_t size)
 {
-    void *p = iarena_calloc(&b->p->arena, n, size);
+    void *p = iarena_calloc(b->ra, n, size);
     if (!p)
         b->oom = true;
     return p;
@@ -553,9 +610,10 @@ static bool read_addr(struct builder *b, const json_t *v, struct xaddr *a)
     return a->addr != NULL;
 }
 
-/* <top>: addressType, ports, endpoints of the object. */
-static int read_slice(struct builder *b, const json_t *const *top, const json_t *labels,
-                      const char *ns, const char *name)
+/* <top>: addressType, ports, endpoints of the object. A slice without a
+ * Service or of addressType FQDN stays XK_NONE. */
+static int read_slice(struct builder *b, struct xobj *o, const json_t *const *top,
+                      const json_t *labels)
 {
     const char *svc = xdup(b, json_object_get(labels, LABEL_SERVICE_NAME));
     if (!svc || !*svc)
@@ -589,11 +647,13 @@ static int read_slice(struct builder *b, const json_t *const *top, const json_t 
             x->naddrs++;
     }
     x->addrs = addrs;
-    return smap_put(&b->slices, ns, name, svc, x, NULL);
+    o->kind = XK_SLICE;
+    o->u.ep.eps = x;
+    o->u.ep.svc = svc;
+    return 0;
 }
 
-static int read_endpoints(struct builder *b, const json_t *subsets, const char *ns,
-                          const char *name)
+static int read_endpoints(struct builder *b, struct xobj *o, const json_t *subsets)
 {
     struct xeps *head = NULL, **tail = &head;
     size_t i;
@@ -624,7 +684,9 @@ static int read_endpoints(struct builder *b, const json_t *subsets, const char *
      * has no endpoints": file an empty subset. */
     if (!head && !(head = xalloc(b, 1, sizeof(*head))))
         return -ENOMEM;
-    return smap_put(&b->endpoints, ns, name, NULL, head, NULL);
+    o->kind = XK_ENDPOINTS;
+    o->u.ep.eps = head;
+    return 0;
 }
 
 static void read_backend(struct builder *b, const json_t *bk, struct xbackend *x)
@@ -650,8 +712,9 @@ static void read_backend(struct builder *b, const json_t *bk, struct xbackend *x
         const char *g = json_string_value(rf[0]), *k = json_string_value(rf[1]),
                    *n = json_string_value(rf[2]);
         x->kind = XBK_RESOURCE;
-        x->name = afmt(b, "%s/%s/%s", g ? g : "", k ? k : "", n ? n : "");
-        if (!x->name)
+        buf_reset(&b->scratch);
+        if (buf_addf(&b->scratch, "%s/%s/%s", g ? g : "", k ? k : "", n ? n : "") < 0 ||
+            !(x->name = iarena_strndup(b->ra, buf_str(&b->scratch), b->scratch.len)))
             b->oom = true;
         return;
     }
@@ -659,14 +722,14 @@ static void read_backend(struct builder *b, const json_t *bk, struct xbackend *x
 }
 
 /* <meta>: creationTimestamp, annotations. */
-static int read_ingress(struct builder *b, const json_t *spec, const json_t *const *meta,
-                        const char *ns, const char *name)
+static int read_ingress(struct builder *b, struct xobj *o, const json_t *spec,
+                        const json_t *const *meta)
 {
     struct xingress *x = xalloc(b, 1, sizeof(*x));
     if (!x)
         return -ENOMEM;
-    x->ns = ns;
-    x->name = name;
+    x->ns = o->ns;
+    x->name = o->name;
     x->created = parse_time(json_string_value(meta[0]));
     if (json_is_object(meta[1])) {
         x->annotations = meta[1];
@@ -749,106 +812,197 @@ static int read_ingress(struct builder *b, const json_t *spec, const json_t *con
         }
         xt->nh = x->ntls_hosts - xt->h0;
     }
-
-    void *old;
-    if (GROW(b->xing, b->cap_xing, b->nxing) < 0)
-        return -ENOMEM;
-    if (smap_put(&b->raw, ns, name, NULL, (void *)(uintptr_t)(b->nxing + 1), &old) < 0)
-        return -ENOMEM;
-    if (old)
-        b->xing[(uintptr_t)old - 1] = x; /* the later one wins */
-    else
-        b->xing[b->nxing++] = x;
+    o->kind = XK_INGRESS;
+    o->u.ing = x;
     return 0;
 }
 
 enum { T_KIND, T_API, T_META, T_SPEC, T_ITEMS, T_DATA, T_SUBSETS, T_ADDRTYPE, T_PORTS, T_EPS, T_N };
 enum { M_NAME, M_NS, M_CREATED, M_ANN, M_LABELS, M_N };
 
+/* Fills <o> from the object: see read_object. Returns 0 or -ENOMEM. */
+static int read_fields(struct builder *b, struct xobj *o, const json_t *const *top,
+                       const char *kind, const char *api)
+{
+    bool ingress = strcmp(kind, "Ingress") == 0;
+    bool v1 = strcmp(api, "v1") == 0;
+    if (!ingress &&
+        !(strcmp(kind, "IngressClass") == 0 && starts_with(api, "networking.k8s.io/")) &&
+        !(v1 && (strcmp(kind, "Service") == 0 || strcmp(kind, "Endpoints") == 0 ||
+                 strcmp(kind, "Secret") == 0)) &&
+        !(strcmp(kind, "EndpointSlice") == 0 && starts_with(api, "discovery.k8s.io/")))
+        return 0;
+    const json_t *meta[M_N];
+    FIELDS(top[T_META], meta, "name", "namespace", "creationTimestamp", "annotations", "labels");
+    const char *jname = json_string_value(meta[M_NAME]);
+    if (!jname || !*jname)
+        return 0;
+    o->name = xdup(b, meta[M_NAME]);
+    o->ns = xdup(b, meta[M_NS]);
+    if (!o->ns || !*o->ns)
+        o->ns = "default";
+    if (!o->name)
+        return -ENOMEM;
+    int rc = 0;
+    if (ingress) {
+        if (strcmp(api, "networking.k8s.io/v1") != 0) {
+            o->kind = XK_BAD_API;
+            o->u.api = iarena_strdup(b->ra, api);
+            rc = o->u.api ? 0 : -ENOMEM;
+        } else {
+            rc = read_ingress(b, o, top[T_SPEC], meta + M_CREATED);
+        }
+    } else if (kind[0] == 'I') { /* IngressClass */
+        const char *d = str_of(meta[M_ANN], ANN_DEFAULT_CLASS);
+        o->kind = XK_CLASS;
+        o->u.ic.ctl = xdup(b, json_object_get(top[T_SPEC], "controller"));
+        o->u.ic.cls.is_default = d && strcmp(d, "true") == 0;
+    } else if (kind[0] == 'S' && kind[2] == 'r') { /* Service */
+        struct xservice *sv = &o->u.svc;
+        const json_t *sf[3];
+        FIELDS(top[T_SPEC], sf, "type", "externalName", "ports");
+        const char *type = json_string_value(sf[0]);
+        o->kind = XK_SERVICE;
+        sv->external = type && strcmp(type, "ExternalName") == 0;
+        if (sv->external)
+            sv->external_name = xdup(b, sf[1]);
+        sv->ports = read_ports(b, sf[2], true, &sv->nports);
+    } else if (kind[0] == 'S') { /* Secret */
+        o->kind = XK_SECRET;
+        o->u.secret.crt = str_of(top[T_DATA], "tls.crt");
+        o->u.secret.key = str_of(top[T_DATA], "tls.key");
+    } else if (kind[0] == 'E' && kind[8] == 's') { /* Endpoints */
+        rc = read_endpoints(b, o, top[T_SUBSETS]);
+    } else { /* EndpointSlice */
+        rc = read_slice(b, o, top + T_ADDRTYPE, meta[M_LABELS]);
+    }
+    return rc < 0 || b->oom ? -ENOMEM : 0;
+}
+
+/* Reads one object (<top>: its members, <kind> and <api> present) into a
+ * new entry in b->ra; kinds the model does not read are XK_NONE. Returns
+ * the entry, or NULL when memory runs out. */
+static struct xobj *read_object(struct builder *b, const json_t *const *top, const char *kind,
+                                const char *api)
+{
+    struct xobj *o = xalloc(b, 1, sizeof(*o));
+    return o && read_fields(b, o, top, kind, api) == 0 ? o : NULL;
+}
+
+/* Exactly as many bytes as reading the object takes: read it once into a
+ * scratch arena to learn the size, then again into a block of that size.
+ * Reading one object twice costs microseconds; slack in 30,000 long-lived
+ * blocks would cost megabytes. */
+static struct xobj *read_object_sized(struct builder *b, const json_t *const *top, const char *kind,
+                                      const char *api)
+{
+    struct iarena a;
+    iarena_init(&a, 4096);
+    b->ra = &a;
+    size_t size = read_object(b, top, kind, api) ? a.used : 0;
+    iarena_fini(&a);
+    if (!size)
+        return NULL;
+    iarena_init(&a, size);
+    struct xobj *o = read_object(b, top, kind, api);
+    if (!o) {
+        iarena_fini(&a);
+        return NULL;
+    }
+    o->arena = a; /* from now on the arena's state lives in the entry */
+    b->ra = &o->arena;
+    return o;
+}
+
+/* Puts an object read now or by an earlier build into the maps of this
+ * build, in input order: of two objects with the same kind, namespace and
+ * name, the later one wins. Returns 0 or -ENOMEM. */
+static int register_object(struct builder *b, struct xobj *o)
+{
+    void *old;
+    switch (o->kind) {
+    case XK_NONE:
+        return 0;
+    case XK_BAD_API:
+        return warn(b, o->ns, o->name,
+                    "apiVersion %s is not supported; only networking.k8s.io/v1 Ingresses are read",
+                    o->u.api);
+    case XK_INGRESS:
+        if (GROW(b->xing, b->cap_xing, b->nxing) < 0 ||
+            smap_put(&b->raw, o->ns, o->name, NULL, (void *)(uintptr_t)(b->nxing + 1), &old) < 0)
+            return -ENOMEM;
+        if (old)
+            b->xing[(uintptr_t)old - 1] = o->u.ing; /* the later one wins */
+        else
+            b->xing[b->nxing++] = o->u.ing;
+        return 0;
+    case XK_CLASS:
+        o->u.ic.cls.ours = o->u.ic.ctl && strcmp(o->u.ic.ctl, b->controller) == 0;
+        return smap_put(&b->classes, o->name, NULL, NULL, &o->u.ic.cls, NULL);
+    case XK_SERVICE:
+        return smap_put(&b->services, o->ns, o->name, NULL, &o->u.svc, NULL);
+    case XK_SECRET:
+        return smap_put(&b->secrets, o->ns, o->name, NULL, &o->u.secret, NULL);
+    case XK_ENDPOINTS:
+        return smap_put(&b->endpoints, o->ns, o->name, NULL, o->u.ep.eps, NULL);
+    case XK_SLICE:
+        return smap_put(&b->slices, o->ns, o->name, o->u.ep.svc, o->u.ep.eps, NULL);
+    }
+    return 0;
+}
+
+static size_t cache_slot(const struct ingress_model_cache *c, const json_t *src)
+{
+    uint64_t h = (uint64_t)(uintptr_t)src * 0x9e3779b97f4a7c15ULL;
+    return (size_t)(h >> 32) & c->mask;
+}
+
+/* The entry of an earlier build for exactly this JSON object, or NULL. */
+static struct xobj *cache_find(const struct ingress_model_cache *c, const json_t *src)
+{
+    if (!c->idx)
+        return NULL;
+    for (size_t i = cache_slot(c, src);; i = (i + 1) & c->mask) {
+        if (!c->idx[i] || c->idx[i]->src == src)
+            return c->idx[i];
+    }
+}
+
+/* Walks the input (List objects flattened), reading what the cache does
+ * not know and registering everything. */
 static int read_objects(struct builder *b, const json_t *arr, int depth)
 {
+    struct ingress_model_cache *c = b->cache;
     size_t i;
-    const json_t *obj;
+    json_t *obj;
     json_array_foreach(arr, i, obj)
     {
-        const json_t *top[T_N];
-        FIELDS(obj, top, "kind", "apiVersion", "metadata", "spec", "items", "data", "subsets",
-               "addressType", "ports", "endpoints");
-        const char *kind = json_string_value(top[T_KIND]);
-        if (!kind)
-            continue;
-        if (ends_with(kind, "List") && json_is_array(top[T_ITEMS])) {
-            if (depth < MAX_LIST_DEPTH && read_objects(b, top[T_ITEMS], depth + 1) < 0)
-                return -ENOMEM;
-            continue;
-        }
-        const char *api = json_string_value(top[T_API]);
-        if (!api)
-            continue;
-        bool ingress = strcmp(kind, "Ingress") == 0;
-        bool v1 = strcmp(api, "v1") == 0;
-        if (!ingress &&
-            !(strcmp(kind, "IngressClass") == 0 && starts_with(api, "networking.k8s.io/")) &&
-            !(v1 && (strcmp(kind, "Service") == 0 || strcmp(kind, "Endpoints") == 0 ||
-                     strcmp(kind, "Secret") == 0)) &&
-            !(strcmp(kind, "EndpointSlice") == 0 && starts_with(api, "discovery.k8s.io/")))
-            continue;
-        const json_t *meta[M_N];
-        FIELDS(top[T_META], meta, "name", "namespace", "creationTimestamp", "annotations",
-               "labels");
-        const char *jname = json_string_value(meta[M_NAME]);
-        if (!jname || !*jname)
-            continue;
-        const char *name = xdup(b, meta[M_NAME]);
-        const char *ns = xdup(b, meta[M_NS]);
-        if (!ns || !*ns)
-            ns = "default";
-        if (!name)
-            return -ENOMEM;
-        int rc = 0;
-        if (ingress) {
-            if (strcmp(api, "networking.k8s.io/v1") != 0) {
-                rc = warn(b, ns, name,
-                          "apiVersion %s is not supported; only networking.k8s.io/v1 Ingresses "
-                          "are read",
-                          api);
-            } else {
-                rc = read_ingress(b, top[T_SPEC], meta + M_CREATED, ns, name);
+        struct xobj *o = cache_find(c, obj);
+        if (!o) {
+            const json_t *top[T_N];
+            FIELDS(obj, top, "kind", "apiVersion", "metadata", "spec", "items", "data", "subsets",
+                   "addressType", "ports", "endpoints");
+            const char *kind = json_string_value(top[T_KIND]);
+            const char *api = json_string_value(top[T_API]);
+            if (!kind)
+                continue;
+            if (ends_with(kind, "List") && json_is_array(top[T_ITEMS])) {
+                if (depth < MAX_LIST_DEPTH && read_objects(b, top[T_ITEMS], depth + 1) < 0)
+                    return -ENOMEM;
+                continue;
             }
-        } else if (kind[0] == 'I') { /* IngressClass */
-            struct xclass *c = xalloc(b, 1, sizeof(*c));
-            if (!c)
+            if (!api)
+                continue;
+            b->ra = c->shared;
+            o = c->shared ? read_object(b, top, kind, api) : read_object_sized(b, top, kind, api);
+            if (!o)
                 return -ENOMEM;
-            const char *ctl = str_of(top[T_SPEC], "controller");
-            const char *d = str_of(meta[M_ANN], ANN_DEFAULT_CLASS);
-            c->ours = ctl && strcmp(ctl, b->controller) == 0;
-            c->is_default = d && strcmp(d, "true") == 0;
-            rc = smap_put(&b->classes, name, NULL, NULL, c, NULL);
-        } else if (kind[0] == 'S' && kind[2] == 'r') { /* Service */
-            struct xservice *s = xalloc(b, 1, sizeof(*s));
-            if (!s)
-                return -ENOMEM;
-            const json_t *sf[3];
-            FIELDS(top[T_SPEC], sf, "type", "externalName", "ports");
-            const char *type = json_string_value(sf[0]);
-            s->external = type && strcmp(type, "ExternalName") == 0;
-            if (s->external)
-                s->external_name = xdup(b, sf[1]);
-            s->ports = read_ports(b, sf[2], true, &s->nports);
-            rc = smap_put(&b->services, ns, name, NULL, s, NULL);
-        } else if (kind[0] == 'S') { /* Secret */
-            struct xsecret *s = xalloc(b, 1, sizeof(*s));
-            if (!s)
-                return -ENOMEM;
-            s->crt = str_of(top[T_DATA], "tls.crt");
-            s->key = str_of(top[T_DATA], "tls.key");
-            rc = smap_put(&b->secrets, ns, name, NULL, s, NULL);
-        } else if (kind[0] == 'E' && kind[8] == 's') { /* Endpoints */
-            rc = read_endpoints(b, top[T_SUBSETS], ns, name);
-        } else { /* EndpointSlice */
-            rc = read_slice(b, top + T_ADDRTYPE, meta[M_LABELS], ns, name);
+            o->src = json_incref(obj);
+            o->next = c->all;
+            c->all = o;
         }
-        if (rc < 0 || b->oom)
+        o->gen = c->gen;
+        if (register_object(b, o) < 0)
             return -ENOMEM;
     }
     return 0;
@@ -856,7 +1010,8 @@ static int read_objects(struct builder *b, const json_t *arr, int depth)
 
 /* Groups EndpointSlices by their kubernetes.io/service-name label (the third
  * key part in b->slices). A slice read twice (same namespace, name and
- * label) counts once: the last one. */
+ * label) counts once: the last one. The chains (xeps.next) live in cached
+ * entries: every build links them afresh, and only through b->by_svc. */
 static int group_slices(struct builder *b)
 {
     if (smap_reserve(&b->by_svc, b->slices.n) < 0)
@@ -1483,8 +1638,86 @@ static void builder_fini(struct builder *b)
     buf_fini(&b->scratch);
 }
 
+struct ingress_model_cache *ingress_model_cache_new(void)
+{
+    return calloc(1, sizeof(struct ingress_model_cache));
+}
+
+static void xobj_free(const struct ingress_model_cache *c, struct xobj *o)
+{
+    json_decref(o->src);
+    if (!c->shared) {
+        struct iarena a = o->arena; /* the entry itself is in the arena */
+        iarena_fini(&a);
+    }
+}
+
+void ingress_model_cache_free(struct ingress_model_cache *c)
+{
+    if (!c)
+        return;
+    for (struct xobj *o = c->all, *next; o; o = next) {
+        next = o->next;
+        xobj_free(c, o);
+    }
+    if (c->shared)
+        iarena_fini(c->shared);
+    free(c->shared);
+    free(c->idx);
+    free(c);
+}
+
+void ingress_model_cache_sweep(struct ingress_model_cache *c)
+{
+    size_t n = 0;
+    for (struct xobj **pp = &c->all, *o; (o = *pp);) {
+        if (o->gen != c->gen) {
+            *pp = o->next;
+            xobj_free(c, o);
+        } else {
+            n++;
+            pp = &o->next;
+        }
+    }
+    size_t slots = 16;
+    while (slots < n * 2)
+        slots *= 2;
+    struct xobj **idx = calloc(slots, sizeof(*idx));
+    free(c->idx);
+    c->idx = idx;
+    if (!idx)
+        return; /* the next build reads everything again */
+    c->mask = slots - 1;
+    for (struct xobj *o = c->all; o; o = o->next) {
+        size_t i = cache_slot(c, o->src);
+        while (idx[i])
+            i = (i + 1) & c->mask;
+        idx[i] = o;
+    }
+}
+
 struct ingress_model *ingress_model_build(json_t *objects, const struct ingress_opts *opts,
                                           struct err *e)
+{
+    struct ingress_model_cache *c = ingress_model_cache_new();
+    if (c && (c->shared = malloc(sizeof(*c->shared))))
+        iarena_init(c->shared, 64 << 10);
+    if (!c || !c->shared) {
+        ingress_model_cache_free(c);
+        err_set(e, "ingress model: out of memory");
+        return NULL;
+    }
+    struct ingress_model *m = ingress_model_build_cached(objects, opts, c, e);
+    if (!m) {
+        ingress_model_cache_free(c);
+        return NULL;
+    }
+    m->priv->own_cache = c;
+    return m;
+}
+
+struct ingress_model *ingress_model_build_cached(json_t *objects, const struct ingress_opts *opts,
+                                                 struct ingress_model_cache *cache, struct err *e)
 {
     if (!json_is_array(objects)) {
         err_set(e, "ingress model: the objects must be a JSON array");
@@ -1501,9 +1734,9 @@ struct ingress_model *ingress_model_build(json_t *objects, const struct ingress_
     m->priv = p;
     m->default_ingress = -1;
     iarena_init(&p->arena, 64 << 10);
-    p->input = json_incref(objects);
+    cache->gen++;
 
-    struct builder b = {.m = m, .p = p};
+    struct builder b = {.m = m, .p = p, .cache = cache};
     buf_init(&b.scratch, 1 << 16);
     b.class_name = opts && opts->class_name ? opts->class_name : INGRESS_CLASS_DEFAULT;
     b.controller = opts && opts->controller ? opts->controller : INGRESS_CONTROLLER_DEFAULT;
@@ -1582,7 +1815,7 @@ void ingress_model_free(struct ingress_model *m)
         free(p->bpriv);
         smap_fini(&p->hosts);
         iarena_fini(&p->arena);
-        json_decref(p->input);
+        ingress_model_cache_free(p->own_cache);
         free(p);
     }
     free(m);

@@ -181,13 +181,36 @@ struct ingress_model {
  * yaml_load returns; "kind: *List" objects are flattened). Objects with no
  * metadata.namespace are in "default". When two objects have the same kind,
  * namespace and name, the later one wins. <opts> may be NULL.
- * The model keeps a reference to <objects> and borrows strings from it; do
- * not modify <objects> while the model lives.
+ * The model keeps references to the objects and borrows strings from them;
+ * do not modify <objects> while the model lives.
  * Returns the model (free it with ingress_model_free), or NULL with <e>
  * filled when <objects> is not an array or memory runs out. */
 struct ingress_model *ingress_model_build(json_t *objects, const struct ingress_opts *opts,
                                           struct err *e);
 void ingress_model_free(struct ingress_model *m);
+
+/* What builds keep of each object between them, so that a build reads only
+ * the objects that changed: the compact form of every object read (keyed by
+ * the json_t's address; the cache holds a reference to it, so an address
+ * is not reused while its entry lives), and the merge of phase two is all a
+ * build redoes for the others. An object must not be modified once a build
+ * has read it: replace it with a new json_t instead. Not thread-safe: one
+ * build at a time. */
+struct ingress_model_cache;
+
+struct ingress_model_cache *ingress_model_cache_new(void);
+/* Drops every entry and its JSON reference. NULL is ignored. */
+void ingress_model_cache_free(struct ingress_model_cache *c);
+
+/* As ingress_model_build, reading objects through <c>. The model borrows
+ * from <c>'s entries: free it before the next ingress_model_cache_sweep. */
+struct ingress_model *ingress_model_build_cached(json_t *objects, const struct ingress_opts *opts,
+                                                 struct ingress_model_cache *c, struct err *e);
+/* Forgets the objects the last build did not read and drops the cache's
+ * references to them (call it where references to the objects may be
+ * dropped). When memory runs out the lookups are lost and the next build
+ * reads every object again, which costs time only. */
+void ingress_model_cache_sweep(struct ingress_model_cache *c);
 
 /* The index in m->hosts of <name> (lowercase, as stored), or -1. */
 int32_t ingress_model_host(const struct ingress_model *m, const char *name);

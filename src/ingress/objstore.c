@@ -20,6 +20,10 @@ struct objstore {
     json_t *fixed; /* array (manifests), or NULL */
     json_t *objs;  /* "Kind/namespace/name" -> object */
     json_t *stale; /* keys of objs marked by objstore_mark */
+    /* Each object's compact form, kept across rebuilds (build_mu; swept
+     * under mu too, as it drops references to objects). */
+    struct ingress_model_cache *cache;
+    struct route_cache *rcache; /* certificates, ExternalName answers (build_mu) */
     unsigned generation;
 };
 
@@ -42,7 +46,10 @@ struct objstore *objstore_new(const char *label, const struct ingress_opts *opts
                           : NULL;
     s->objs = json_object();
     s->stale = json_object();
-    int ok = s->label && s->class_name && s->controller && s->objs && s->stale &&
+    s->cache = ingress_model_cache_new();
+    s->rcache = route_cache_new();
+    int ok = s->label && s->class_name && s->controller && s->objs && s->stale && s->cache &&
+             s->rcache &&
              (s->default_cert ||
               !(opts && opts->default_ssl_certificate && *opts->default_ssl_certificate));
     if (ok && default_backend && *default_backend) {
@@ -71,6 +78,8 @@ void objstore_free(struct objstore *s)
     json_decref(s->fixed);
     json_decref(s->objs);
     json_decref(s->stale);
+    ingress_model_cache_free(s->cache);
+    route_cache_free(s->rcache);
     free(s->label);
     free(s->class_name);
     free(s->controller);
@@ -286,14 +295,14 @@ int objstore_rebuild(struct objstore *s, struct err *e)
     struct ingress_opts opts = {.class_name = s->class_name,
                                 .controller = s->controller,
                                 .default_ssl_certificate = s->default_cert};
-    if (!(m = ingress_model_build(objects, &opts, e)))
+    if (!(m = ingress_model_build_cached(objects, &opts, s->cache, e)))
         goto out;
     for (size_t i = 0; i < m->nwarnings; i++)
         LOG_WARN("%s: ingress \"%s/%s\": %s", s->label, m->warnings[i].ns, m->warnings[i].name,
                  m->warnings[i].msg);
     if (s->hooks.model)
         s->hooks.model(s->hooks.arg, m);
-    struct route_table *t = route_table_build(m, e);
+    struct route_table *t = route_table_build_cached(m, s->rcache, e);
     if (!t)
         goto out;
     s->generation++;
@@ -304,7 +313,10 @@ int objstore_rebuild(struct objstore *s, struct err *e)
     rc = 1;
 out:
     ingress_model_free(m);
-    objstore_release(s, objects);
+    pthread_mutex_lock(&s->mu);
+    ingress_model_cache_sweep(s->cache);
+    json_decref(objects);
+    pthread_mutex_unlock(&s->mu);
     pthread_mutex_unlock(&s->build_mu);
     return rc;
 }

@@ -18,8 +18,12 @@
  * every model built (the API provider learns from it which Ingresses it
  * serves, and turns new warnings into Kubernetes Events). Thread-safe;
  * rebuilds are serialized, so tables are published in the order of the
- * snapshots; a rebuild blocks for the build (about 100 ms at 10,000
- * Ingresses). */
+ * snapshots; a rebuild blocks for the build. Rebuilds are incremental: the
+ * store keeps each object's compact form and the parsed certificates from
+ * one rebuild to the next (ingress_model_cache, route_cache), so a rebuild
+ * reads only the objects that changed (about 40 ms at 10,000 Ingresses, of
+ * which the merge and the table are most; the first one reads everything,
+ * about 100 ms). */
 #ifndef FERRY_INGRESS_OBJSTORE_H
 #define FERRY_INGRESS_OBJSTORE_H
 

@@ -4,7 +4,6 @@
 #include <arpa/inet.h>
 #include <malloc.h>
 #include <pthread.h>
-#include <signal.h>
 #include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -13,6 +12,7 @@
 
 #include "core/log.h"
 #include "kube/api.h"
+#include "kube/discovery.h"
 
 enum { T_INGRESS, T_CLASS, T_SERVICE, T_SLICE, T_SECRET, T_COUNT };
 
@@ -48,6 +48,22 @@ static struct kube_resource resources[T_COUNT] = {
      .namespaced = 1},
 };
 
+/* What T_SLICE watches on a cluster that does not serve EndpointSlices
+ * (before Kubernetes 1.21): the Service's Endpoints object. */
+static struct kube_resource endpoints_res = {.group = "",
+                                             .version = "v1",
+                                             .name = "endpoints",
+                                             .singular = "endpoints",
+                                             .kind = "Endpoints",
+                                             .namespaced = 1};
+
+static struct kube_resource pod_res = {.group = "",
+                                       .version = "v1",
+                                       .name = "pods",
+                                       .singular = "pod",
+                                       .kind = "Pod",
+                                       .namespaced = 1};
+
 static struct kube_resource event_res = {.group = "",
                                          .version = "v1",
                                          .name = "events",
@@ -60,6 +76,7 @@ struct provider_kube;
 struct watcher {
     struct provider_kube *pk;
     int type;
+    const struct kube_resource *res; /* resources[type], or endpoints_res */
     pthread_t thread;
     int started;
 };
@@ -67,10 +84,11 @@ struct watcher {
 struct provider_kube {
     struct kube_client *c;
     struct objstore *store;
-    char *ns, *publish_service, *publish_addresses, *identity;
+    char *ns, *publish_service, *publish_addresses, *identity, *pod_ns, *pod_name;
     const struct kube_leader *leader;
+    int update_status_on_shutdown;
     struct watcher w[T_COUNT];
-    volatile sig_atomic_t stop;
+    atomic_int stop; /* the watches' cancel flag too */
 
     pthread_mutex_t mu; /* everything below */
     pthread_cond_t cv;  /* the rebuild thread */
@@ -85,6 +103,8 @@ struct provider_kube {
     json_t *refs;     /* "ns/name" -> true: Secrets the last model names */
     json_t *secrets;  /* "ns/name" -> true: Secrets that exist (names only) */
     json_t *reported; /* "ns/name/msg" -> true: warnings already sent as Events */
+    json_t *lb;       /* "ns/name" -> status.loadBalancer.ingress of every Ingress watched
+                       * that shows one, whoever wrote it */
 
     pthread_t rebuild_thread, status_thread;
     int rebuild_started, status_started;
@@ -150,6 +170,15 @@ static void trim(json_t *obj)
         json_object_del(ep, "hints");
         json_object_del(ep, "deprecatedTopology");
     }
+    json_t *sub;
+    json_array_foreach(json_object_get(obj, "subsets"), i, sub)
+    {
+        size_t j;
+        json_array_foreach(json_object_get(sub, "addresses"), j, ep)
+            json_object_del(ep, "targetRef");
+        json_array_foreach(json_object_get(sub, "notReadyAddresses"), j, ep)
+            json_object_del(ep, "targetRef");
+    }
 }
 
 /* A Secret event: its name is remembered, its data only when a served
@@ -195,27 +224,48 @@ static int same_routing(struct provider_kube *pk, const json_t *obj)
     return same;
 }
 
+/* Remembers the status.loadBalancer.ingress an Ingress event shows, so that
+ * status passes find the Ingresses showing our addresses without being
+ * ours (any more): a previous leader's writes included. */
+static void note_lb(struct provider_kube *pk, const char *type, const json_t *obj)
+{
+    char key[512];
+    ns_name(obj, key, sizeof key);
+    json_t *lb =
+        json_object_get(json_object_get(json_object_get(obj, "status"), "loadBalancer"), "ingress");
+    pthread_mutex_lock(&pk->mu);
+    if (strcmp(type, "DELETED") && json_array_size(lb))
+        json_object_set_new(pk->lb, key, json_deep_copy(lb));
+    else
+        json_object_del(pk->lb, key);
+    pthread_mutex_unlock(&pk->mu);
+}
+
 static int on_event(void *arg, const char *type, json_t *obj)
 {
     struct watcher *w = arg;
     struct provider_kube *pk = w->pk;
-    const char *kind = resources[w->type].kind;
+    const char *kind = w->res->kind;
     int changed = 0;
     if (!strcmp(type, "SYNCED")) {
         size_t gone = objstore_sweep(pk->store, kind);
         pthread_mutex_lock(&pk->mu);
         pk->synced[w->type] = 1;
         pthread_mutex_unlock(&pk->mu);
-        LOG_INFO("kube: %s listed%s", resources[w->type].name, gone ? " (some were deleted)" : "");
+        LOG_INFO("kube: %s listed%s", w->res->name, gone ? " (some were deleted)" : "");
         changed = 1;
     } else if (!obj) {
         return 0; /* RESYNC: the differences follow as events */
     } else if (w->type == T_SECRET) {
         changed = secret_event(pk, type, obj);
     } else if (!strcmp(type, "DELETED")) {
+        if (w->type == T_INGRESS)
+            note_lb(pk, type, obj);
         objstore_delete(pk->store, kind, obj);
         changed = 1;
     } else if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED")) {
+        if (w->type == T_INGRESS)
+            note_lb(pk, type, obj);
         if (!json_object_get(obj, "kind"))
             json_object_set_new(obj, "kind", json_string(kind));
         trim(obj);
@@ -229,19 +279,44 @@ static int on_event(void *arg, const char *type, json_t *obj)
 
 static void nap(struct provider_kube *pk, long ms)
 {
-    for (; ms > 0 && !pk->stop; ms -= 50) {
+    for (; ms > 0 && !atomic_load(&pk->stop); ms -= 50) {
         struct timespec ts = {0, (ms > 50 ? 50 : ms) * 1000000L};
         nanosleep(&ts, NULL);
     }
+}
+
+/* EndpointSlices, or Endpoints where the API server does not serve
+ * discovery.k8s.io/v1 (asked once, when discovery first answers). NULL
+ * when stopped first. */
+static const struct kube_resource *endpoints_source(struct provider_kube *pk)
+{
+    long backoff = 500;
+    while (!atomic_load(&pk->stop)) {
+        struct err e;
+        const struct kube_discovery *d = kube_discover(pk->c, &e);
+        if (d) {
+            if (kube_resolve(d, "endpointslices.v1.discovery.k8s.io", &e))
+                return &resources[T_SLICE];
+            LOG_INFO("kube: the API server does not serve discovery.k8s.io/v1 EndpointSlices; "
+                     "watching Endpoints");
+            return &endpoints_res;
+        }
+        LOG_WARN("kube: discovery: %s; trying again in %ld ms", e.msg, backoff);
+        nap(pk, backoff);
+        backoff = backoff * 2 > 30000 ? 30000 : backoff * 2;
+    }
+    return NULL;
 }
 
 static void *watch_main(void *arg)
 {
     struct watcher *w = arg;
     struct provider_kube *pk = w->pk;
-    const struct kube_resource *r = &resources[w->type];
+    if (w->type == T_SLICE && !(w->res = endpoints_source(pk)))
+        return NULL;
+    const struct kube_resource *r = w->res;
     long backoff = 500;
-    while (!pk->stop) {
+    while (!atomic_load(&pk->stop)) {
         /* What this list does not bring back was deleted while unwatched. */
         objstore_mark(pk->store, r->kind);
         struct kube_watch_opts o = {
@@ -250,7 +325,7 @@ static void *watch_main(void *arg)
         e.msg[0] = '\0';
         double t0 = mono_s();
         int rc = kube_watch(pk->c, r, pk->ns, &o, on_event, w, NULL, &e);
-        if (pk->stop)
+        if (atomic_load(&pk->stop))
             break;
         if (mono_s() - t0 > 60) /* it worked for a while: not a failing loop */
             backoff = 500;
@@ -370,7 +445,7 @@ static void *rebuild_main(void *arg)
 {
     struct provider_kube *pk = arg;
     pthread_mutex_lock(&pk->mu);
-    while (!pk->stop) {
+    while (!atomic_load(&pk->stop)) {
         if (!pk->dirty || !all_synced(pk)) {
             wait_until(pk, &pk->cv, mono_s() + 0.5);
             continue;
@@ -590,45 +665,62 @@ static void send_events(struct provider_kube *pk, json_t *warnings)
     pk->reported = now;
 }
 
-/* Writes the status of the served Ingresses and clears it from those that
- * were served last time and are not any more. <written> ("ns/name" -> true)
- * is replaced by the served set. */
-static void status_pass(struct provider_kube *pk, const json_t *served, json_t *want,
-                        json_t **written)
+/* "ns/name" of the Ingresses that show exactly <want> and are not in
+ * <except> (may be NULL). */
+static json_t *showing(struct provider_kube *pk, const json_t *want, const json_t *except)
 {
-    json_t *now = json_object();
+    json_t *keys = json_array();
+    const char *key;
+    json_t *v;
+    pthread_mutex_lock(&pk->mu);
+    json_object_foreach(pk->lb, key, v)
+    {
+        if (json_equal(v, want) && !json_object_get(except, key))
+            json_array_append_new(keys, json_string(key));
+    }
+    pthread_mutex_unlock(&pk->mu);
+    return keys;
+}
+
+static void clear_all(struct provider_kube *pk, const json_t *keys, const json_t *want)
+{
+    size_t i;
+    json_t *k;
+    json_array_foreach(keys, i, k) write_status(pk, json_string_value(k), want, 1);
+}
+
+/* Writes the status of the served Ingresses and clears it from the others
+ * that show our addresses: served earlier by us or by a previous leader
+ * (their class changed, or the controller's). */
+static void status_pass(struct provider_kube *pk, const json_t *served, const json_t *want)
+{
+    json_t *mine = json_object();
     size_t i;
     json_t *s;
     json_array_foreach(served, i, s)
     {
         write_status(pk, json_string_value(s), want, 0);
-        json_object_set_new(now, json_string_value(s), json_true());
+        json_object_set_new(mine, json_string_value(s), json_true());
     }
-    const char *key;
-    json_t *v;
-    json_object_foreach(*written, key, v)
-    {
-        if (!json_object_get(now, key))
-            write_status(pk, key, want, 1);
-    }
-    json_decref(*written);
-    *written = now;
+    json_t *stale = showing(pk, want, mine);
+    clear_all(pk, stale, want);
+    json_decref(stale);
+    json_decref(mine);
 }
 
 static void *status_main(void *arg)
 {
     struct provider_kube *pk = arg;
-    json_t *written = json_object();
     unsigned seen_builds = 0;
     int was_leader = 0;
     double last_pass = 0;
     pthread_mutex_lock(&pk->mu);
-    while (!pk->stop) {
+    while (!atomic_load(&pk->stop)) {
         wait_until(pk, &pk->status_cv, mono_s() + 1.0);
         int leading = !pk->leader || kube_leader_is_leader(pk->leader);
         int gained = leading && !was_leader;
         was_leader = leading;
-        if (!leading || !atomic_load(&pk->ready) || pk->stop)
+        if (!leading || !atomic_load(&pk->ready) || atomic_load(&pk->stop))
             continue;
         if (!gained && seen_builds == pk->builds &&
             mono_s() - last_pass < PROVIDER_KUBE_RESYNC_MS / 1e3)
@@ -639,7 +731,7 @@ static void *status_main(void *arg)
         pthread_mutex_unlock(&pk->mu);
         json_t *want = wanted_status(pk);
         if (want)
-            status_pass(pk, served, want, &written);
+            status_pass(pk, served, want);
         json_decref(want);
         send_events(pk, warnings);
         /* Dropped under the lock the rebuild thread replaces them under, so
@@ -649,8 +741,80 @@ static void *status_main(void *arg)
         json_decref(warnings);
     }
     pthread_mutex_unlock(&pk->mu);
-    json_decref(written);
     return NULL;
+}
+
+/* ---- shutdown ------------------------------------------------------------- */
+
+static int count_pod(void *arg, json_t *item, const struct kube_list_info *info)
+{
+    (void)item;
+    (void)info;
+    (*(size_t *)arg)++;
+    return 0;
+}
+
+/* Whether other replicas run beside this pod, as ingress-nginx tells a
+ * rolling update (or a scale-down) from the last replica stopping: the
+ * pods with our pod's labels, less those that differ between revisions.
+ * 0: alone (or not a pod: no POD_NAME); 1: others, or cannot tell. */
+static int other_replicas(struct provider_kube *pk)
+{
+    if (!pk->pod_name)
+        return 0;
+    struct err e;
+    json_t *pod = NULL;
+    if (kube_get(pk->c, &pod_res, pk->pod_ns, pk->pod_name, NULL, &pod, &e) < 0) {
+        LOG_WARN("kube: cannot tell whether other replicas run (%s); status left as it is", e.msg);
+        return 1;
+    }
+    struct buf sel;
+    buf_init(&sel, 4096);
+    int bad = 0;
+    const char *k;
+    json_t *v;
+    json_object_foreach(json_object_get(json_object_get(pod, "metadata"), "labels"), k, v)
+    {
+        if (json_is_string(v) && strcmp(k, "pod-template-hash") &&
+            strcmp(k, "controller-revision-hash") && strcmp(k, "pod-template-generation"))
+            bad |= buf_addf(&sel, "%s%s=%s", sel.len ? "," : "", k, json_string_value(v)) < 0;
+    }
+    json_decref(pod);
+    size_t n = 0;
+    struct kube_list_info info = {.columns = NULL};
+    struct kube_list_opts lo = {.label_selector = buf_str(&sel)};
+    int rc = sel.len && !bad ? kube_list(pk->c, &pod_res, pk->pod_ns, &lo, count_pod, &n, &info, &e)
+                             : -1;
+    if (rc < 0)
+        LOG_WARN("kube: cannot tell whether other replicas run (%s); status left as it is",
+                 sel.len && !bad ? e.msg : "no labels on our pod");
+    kube_list_info_fini(&info);
+    buf_fini(&sel);
+    return rc < 0 || n > 1;
+}
+
+/* --update-status-on-shutdown: the leader stopping as the last replica
+ * clears the addresses it wrote, which no longer lead anywhere; during a
+ * rolling update the next leader keeps them. Runs after the threads
+ * stopped, before the Lease is released. */
+static void clear_on_shutdown(struct provider_kube *pk)
+{
+    if (!pk->update_status_on_shutdown || !atomic_load(&pk->ready) ||
+        (pk->leader && !kube_leader_is_leader(pk->leader)))
+        return;
+    if (other_replicas(pk)) {
+        LOG_INFO("kube: other replicas run; Ingress status left for the next leader");
+        return;
+    }
+    json_t *want = wanted_status(pk);
+    if (!want)
+        return;
+    json_t *keys = showing(pk, want, NULL);
+    LOG_INFO("kube: last replica stopping: clearing the status of %zu Ingresses",
+             json_array_size(keys));
+    clear_all(pk, keys, want);
+    json_decref(keys);
+    json_decref(want);
 }
 
 /* ---- lifecycle ------------------------------------------------------------ */
@@ -666,6 +830,7 @@ struct provider_kube *provider_kube_start(struct kube_client *c, struct objstore
     pk->c = c;
     pk->store = store;
     pk->leader = o->leader;
+    pk->update_status_on_shutdown = o->update_status_on_shutdown;
     pthread_mutex_init(&pk->mu, NULL);
     pthread_condattr_t ca;
     pthread_condattr_init(&ca);
@@ -679,13 +844,16 @@ struct provider_kube *provider_kube_start(struct kube_client *c, struct objstore
     pk->publish_addresses =
         o->publish_addresses && *o->publish_addresses ? strdup(o->publish_addresses) : NULL;
     pk->identity = strdup(o->identity ? o->identity : "");
+    pk->pod_ns = strdup(o->pod_namespace && *o->pod_namespace ? o->pod_namespace : "default");
+    pk->pod_name = o->pod_name && *o->pod_name ? strdup(o->pod_name) : NULL;
+    pk->lb = json_object();
     pk->served = json_array();
     pk->warnings = json_array();
     pk->refs = json_object();
     pk->secrets = json_object();
     pk->reported = json_object();
-    if (!pk->identity || !pk->served || !pk->warnings || !pk->refs || !pk->secrets ||
-        !pk->reported) {
+    if (!pk->identity || !pk->pod_ns || (o->pod_name && *o->pod_name && !pk->pod_name) ||
+        !pk->served || !pk->warnings || !pk->refs || !pk->secrets || !pk->reported || !pk->lb) {
         err_set(e, "out of memory");
         goto fail;
     }
@@ -700,6 +868,7 @@ struct provider_kube *provider_kube_start(struct kube_client *c, struct objstore
     for (int t = 0; t < T_COUNT; t++) {
         pk->w[t].pk = pk;
         pk->w[t].type = t;
+        pk->w[t].res = &resources[t];
         if (pthread_create(&pk->w[t].thread, NULL, watch_main, &pk->w[t]) != 0)
             goto fail_thread;
         pk->w[t].started = 1;
@@ -722,7 +891,7 @@ void provider_kube_stop(struct provider_kube *pk)
     if (!pk)
         return;
     pthread_mutex_lock(&pk->mu);
-    pk->stop = 1;
+    atomic_store(&pk->stop, 1);
     pthread_cond_signal(&pk->cv);
     pthread_cond_signal(&pk->status_cv);
     pthread_mutex_unlock(&pk->mu);
@@ -733,6 +902,7 @@ void provider_kube_stop(struct provider_kube *pk)
         pthread_join(pk->rebuild_thread, NULL);
     if (pk->status_started)
         pthread_join(pk->status_thread, NULL);
+    clear_on_shutdown(pk);
     struct objstore_hooks none = {NULL, NULL};
     objstore_set_hooks(pk->store, &none);
     json_decref(pk->served);
@@ -740,7 +910,10 @@ void provider_kube_stop(struct provider_kube *pk)
     json_decref(pk->refs);
     json_decref(pk->secrets);
     json_decref(pk->reported);
+    json_decref(pk->lb);
     free(pk->ns);
+    free(pk->pod_ns);
+    free(pk->pod_name);
     free(pk->publish_service);
     free(pk->publish_addresses);
     free(pk->identity);

@@ -5,9 +5,10 @@
  *   provider_kube_stop(pk);
  *
  * One thread per type lists and watches (kube_watch, KUBE_WATCH_LIST,
- * never giving up) Ingresses, IngressClasses, Services, EndpointSlices and
- * Secrets (in <watch_namespace>, or everywhere; IngressClasses are cluster
- * objects) into the object store (ingress/objstore.h) that the manifests
+ * never giving up) Ingresses, IngressClasses, Services, EndpointSlices (or,
+ * when discovery says the API server does not serve discovery.k8s.io/v1,
+ * core v1 Endpoints: clusters before 1.21) and Secrets (in <watch_namespace>, or everywhere;
+ * IngressClasses are cluster objects) into the object store (ingress/objstore.h) that the manifests
  * provider feeds too, so both build routes with the same code. A watch that
  * ends for good (the API refused it, the first list failed) is started
  * again with backoff; its list then replaces what the store held of that
@@ -29,7 +30,11 @@
  * <publish_addresses> or the <publish_service>'s load balancer status (else
  * its externalIPs, else its clusterIP), with a merge patch of the status
  * subresource, after each build, within a second of gaining leadership and
- * every PROVIDER_KUBE_RESYNC_MS; each new
+ * every PROVIDER_KUBE_RESYNC_MS. Ingresses not served (any more: their
+ * class changed, or the controller's) that show exactly those addresses
+ * are cleared, whichever replica wrote them. With update_status_on_shutdown
+ * the leader's stop clears them all when no other replica of its pod's
+ * labels runs. Each new
  * warning of the model (an invalid path, a missing Service, ...) becomes a
  * core/v1 Event of type Warning, reason "InvalidIngress", on its Ingress. */
 #ifndef FERRY_INGRESS_PROVIDER_KUBE_H
@@ -50,6 +55,13 @@ struct provider_kube_opts {
     const char *publish_service;   /* "NS/NAME", or NULL */
     const char *publish_addresses; /* "ADDR[,ADDR...]" (IPs or host names), or NULL */
     const char *identity;          /* reportingInstance of the Events */
+    /* This replica's pod (the downward API's POD_NAME, POD_NAMESPACE; NULL
+     * or "": not a pod, namespace "default"), whose labels find the other
+     * replicas on shutdown. */
+    const char *pod_name, *pod_namespace;
+    /* On stop, the leader clears the status it wrote unless other replicas
+     * run (a rolling update), as ingress-nginx's --update-status-on-shutdown. */
+    int update_status_on_shutdown;
     /* Status and Events are written only while this says we lead; NULL:
      * always (a single replica). Must outlive the provider. */
     const struct kube_leader *leader;

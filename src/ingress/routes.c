@@ -10,11 +10,15 @@
  * the same chain values. */
 #include "ingress/routes.h"
 
+#include <arpa/inet.h>
+#include <netdb.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
+#include <time.h>
 
 #include "core/log.h"
 #include "http/tls.h"
@@ -374,10 +378,140 @@ const char *route_annotation(const struct route *r, const char *key)
     return a ? a->value : NULL;
 }
 
+/* ---- what builds keep ------------------------------------------------------ */
+
+/* The addresses an ExternalName resolved to, kept ROUTE_DNS_TTL_S. */
+struct dns_addr {
+    char addr[INET6_ADDRSTRLEN];
+    uint8_t family;
+    uint8_t ip[16];
+};
+
+struct dns_entry {
+    char *name;
+    double expires; /* monotonic seconds */
+    bool used;      /* by the newest build */
+    uint32_t n;     /* 0: the name did not resolve */
+    struct dns_addr addr[ROUTE_DNS_MAX_ADDRS];
+};
+
+struct route_cache {
+    struct tls_cert_cache *certs;
+    struct dns_entry *dns; /* few (one per ExternalName host): a plain array */
+    size_t ndns, cap_dns;
+};
+
+struct route_cache *route_cache_new(void)
+{
+    struct route_cache *c = calloc(1, sizeof(*c));
+    if (c && !(c->certs = tls_cert_cache_new())) {
+        free(c);
+        return NULL;
+    }
+    return c;
+}
+
+void route_cache_free(struct route_cache *c)
+{
+    if (!c)
+        return;
+    tls_cert_cache_free(c->certs);
+    for (size_t i = 0; i < c->ndns; i++)
+        free(c->dns[i].name);
+    free(c->dns);
+    free(c);
+}
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/* Fills <d> with the addresses of <name> (TCP; duplicates dropped). Blocks
+ * for the resolver. */
+static void dns_resolve(struct dns_entry *d)
+{
+    struct addrinfo hints = {.ai_family = AF_UNSPEC, .ai_socktype = SOCK_STREAM};
+    struct addrinfo *res = NULL;
+    d->n = 0;
+    d->expires = mono_s() + ROUTE_DNS_TTL_S;
+    int rc = getaddrinfo(d->name, NULL, &hints, &res);
+    if (rc != 0) {
+        LOG_WARN("routes: ExternalName \"%s\" does not resolve: %s; answering 503 for it", d->name,
+                 gai_strerror(rc));
+        return;
+    }
+    for (const struct addrinfo *ai = res; ai && d->n < ROUTE_DNS_MAX_ADDRS; ai = ai->ai_next) {
+        struct dns_addr a = {.family = (uint8_t)ai->ai_family};
+        if (ai->ai_family == AF_INET)
+            memcpy(a.ip, &((const struct sockaddr_in *)ai->ai_addr)->sin_addr, 4);
+        else if (ai->ai_family == AF_INET6)
+            memcpy(a.ip, &((const struct sockaddr_in6 *)ai->ai_addr)->sin6_addr, 16);
+        else
+            continue;
+        bool dup = false;
+        for (uint32_t i = 0; i < d->n && !dup; i++)
+            dup = d->addr[i].family == a.family && !memcmp(d->addr[i].ip, a.ip, 16);
+        if (dup || !inet_ntop(a.family, a.ip, a.addr, sizeof(a.addr)))
+            continue;
+        d->addr[d->n++] = a;
+    }
+    freeaddrinfo(res);
+}
+
+/* The answer for <name>: cached, or resolved now when unknown or older than
+ * ROUTE_DNS_TTL_S. NULL when memory runs out. */
+static const struct dns_entry *dns_lookup(struct route_cache *c, const char *name)
+{
+    struct dns_entry *d = NULL;
+    for (size_t i = 0; i < c->ndns && !d; i++) {
+        if (!strcmp(c->dns[i].name, name))
+            d = &c->dns[i];
+    }
+    if (!d) {
+        if (c->ndns == c->cap_dns) {
+            size_t cap = c->cap_dns ? c->cap_dns * 2 : 8;
+            struct dns_entry *v = realloc(c->dns, cap * sizeof(*v));
+            if (!v)
+                return NULL;
+            c->dns = v;
+            c->cap_dns = cap;
+        }
+        d = &c->dns[c->ndns];
+        *d = (struct dns_entry){.name = strdup(name)};
+        if (!d->name)
+            return NULL;
+        c->ndns++;
+    }
+    if (mono_s() >= d->expires) /* a new entry has expired at 0 */
+        dns_resolve(d);
+    d->used = true;
+    return d;
+}
+
+/* Keeps what the newest build used. */
+static void cache_sweep(struct route_cache *c)
+{
+    tls_cert_cache_sweep(c->certs);
+    size_t k = 0;
+    for (size_t i = 0; i < c->ndns; i++) {
+        if (!c->dns[i].used) {
+            free(c->dns[i].name);
+            continue;
+        }
+        c->dns[i].used = false;
+        c->dns[k++] = c->dns[i];
+    }
+    c->ndns = k;
+}
+
 /* ---- build ---------------------------------------------------------------- */
 
 struct build {
     struct iarena *a;
+    struct route_cache *cache; /* NULL: nothing kept between builds */
     const struct ingress_model *m;
     struct route_table *t;
     struct route *routes; /* one per model path, then default routes */
@@ -389,6 +523,45 @@ struct build {
     const struct route **defroute;   /* per Ingress, built on first use */
 };
 
+/* One endpoint in the arena. Returns 0 or -1 (out of memory). */
+static int copy_endpoint(struct build *b, struct route_endpoint *re, const char *addr,
+                         uint8_t family, const uint8_t *ip, uint16_t port)
+{
+    char hp[64];
+    re->addr = iarena_strdup(b->a, addr);
+    int n =
+        snprintf(hp, sizeof(hp), family == AF_INET6 ? "[%s]:%u" : "%s:%u", addr, (unsigned)port);
+    re->hostport = n > 0 && (size_t)n < sizeof(hp) ? iarena_strdup(b->a, hp) : NULL;
+    if (!re->addr || !re->hostport)
+        return -1;
+    re->port = port;
+    re->family = family;
+    memcpy(re->ip, ip, sizeof(re->ip));
+    return 0;
+}
+
+/* An ExternalName backend's endpoints: the name's addresses, at the
+ * backend's port. Returns 0 or -1 (out of memory). */
+static int resolve_external(struct build *b, struct route_backend *rb)
+{
+    const struct dns_entry *d = dns_lookup(b->cache, rb->external_name);
+    if (!d)
+        return -1;
+    if (!d->n || !rb->port)
+        return 0;
+    struct route_endpoint *eps = iarena_alloc(b->a, d->n * sizeof(*eps));
+    if (!eps)
+        return -1;
+    for (uint32_t j = 0; j < d->n; j++) {
+        if (copy_endpoint(b, &eps[j], d->addr[j].addr, d->addr[j].family, d->addr[j].ip, rb->port) <
+            0)
+            return -1;
+    }
+    rb->endpoints = eps;
+    rb->nendpoints = d->n;
+    return 0;
+}
+
 static int copy_backends(struct build *b)
 {
     const struct ingress_model *m = b->m;
@@ -396,7 +569,6 @@ static int copy_backends(struct build *b)
     t->backends = iarena_calloc(b->a, m->nbackends, sizeof(*t->backends));
     if (!t->backends && m->nbackends)
         return -1;
-    char hp[64];
     for (size_t i = 0; i < m->nbackends; i++) {
         const struct ingress_backend *mb = &m->backends[i];
         struct route_backend *rb = &t->backends[i];
@@ -412,6 +584,11 @@ static int copy_backends(struct build *b)
         uint64_t h = hash_bytes(SEED, (const unsigned char *)mb->ns, strlen(mb->ns), 0);
         h = hash_bytes(h, (const unsigned char *)mb->service, strlen(mb->service), 0);
         rb->key_hash = hash_bytes(h, (const unsigned char *)&mb->port, sizeof(mb->port), 0);
+        if (rb->external_name && b->cache) {
+            if (resolve_external(b, rb) < 0)
+                return -1;
+            continue;
+        }
         if (!mb->nendpoints)
             continue;
         struct route_endpoint *eps = iarena_alloc(b->a, mb->nendpoints * sizeof(*eps));
@@ -419,16 +596,8 @@ static int copy_backends(struct build *b)
             return -1;
         for (size_t j = 0; j < mb->nendpoints; j++) {
             const struct ingress_endpoint *me = &mb->endpoints[j];
-            struct route_endpoint *re = &eps[j];
-            re->addr = iarena_strdup(b->a, me->addr);
-            int n = snprintf(hp, sizeof(hp), me->family == AF_INET6 ? "[%s]:%u" : "%s:%u", me->addr,
-                             (unsigned)me->port);
-            re->hostport = n > 0 && (size_t)n < sizeof(hp) ? iarena_strdup(b->a, hp) : NULL;
-            if (!re->addr || !re->hostport)
+            if (copy_endpoint(b, &eps[j], me->addr, me->family, me->ip, me->port) < 0)
                 return -1;
-            re->port = me->port;
-            re->family = me->family;
-            memcpy(re->ip, me->ip, sizeof(re->ip));
         }
         rb->endpoints = eps;
         rb->nendpoints = (uint32_t)mb->nendpoints;
@@ -616,10 +785,22 @@ out:
     return rc;
 }
 
-/* Decodes and parses one Secret's certificate. NULL (logged, naming the
- * Secret and what is wrong, never its data) when it cannot be used. */
-static struct tls_cert *load_cert(const struct ingress_tls *mt)
+/* Decodes and parses one Secret's certificate, or takes it from the cache
+ * when the Secret's bytes are those parsed before. Returns a reference, or
+ * NULL (logged, naming the Secret and what is wrong, never its data) when
+ * it cannot be used. */
+static struct tls_cert *load_cert(struct build *b, const struct ingress_tls *mt)
 {
+    struct iovec id[4] = {
+        {(void *)mt->secret_ns, strlen(mt->secret_ns)},
+        {(void *)mt->secret_name, strlen(mt->secret_name)},
+        {(void *)mt->crt_b64, mt->crt_b64 ? strlen(mt->crt_b64) : 0},
+        {(void *)mt->key_b64, mt->key_b64 ? strlen(mt->key_b64) : 0},
+    };
+    bool cacheable = b->cache && mt->found && mt->crt_b64 && mt->key_b64;
+    struct tls_cert *cached = cacheable ? tls_cert_cache_get(b->cache->certs, id, 4) : NULL;
+    if (cached)
+        return cached;
     const char *what = NULL;
     struct err e;
     unsigned char *crt = NULL, *key = NULL;
@@ -642,6 +823,9 @@ static struct tls_cert *load_cert(const struct ingress_tls *mt)
     if (what)
         LOG_WARN("tls: secret \"%s/%s\" (host \"%s\"): %s; serving the default certificate",
                  mt->secret_ns, mt->secret_name, *mt->host ? mt->host : "<default>", what);
+    /* Not kept (out of memory) only costs the next build a parse. */
+    if (c && cacheable)
+        (void)tls_cert_cache_put(b->cache->certs, id, 4, c);
     return c;
 }
 
@@ -674,7 +858,7 @@ static int build_certs(struct build *b)
         if (prev && prev->found == mt->found && prev->crt_b64 == mt->crt_b64 &&
             prev->key_b64 == mt->key_b64 && prev->secret_name == mt->secret_name) {
             th[i].cert = th[i - 1].cert;
-        } else if ((th[i].cert = load_cert(mt))) {
+        } else if ((th[i].cert = load_cert(b, mt))) {
             t->certs[t->ncerts++] = (struct tls_cert *)th[i].cert;
         }
         bool wild = mt->host[0] == '*';
@@ -684,7 +868,7 @@ static int build_certs(struct build *b)
         host_table_put(wild ? &t->tls_wild : &t->tls_exact, key, (uint32_t)strlen(key), &th[i]);
     }
     if (m->default_tls.secret_name) {
-        struct tls_cert *c = load_cert(&m->default_tls);
+        struct tls_cert *c = load_cert(b, &m->default_tls);
         if (c)
             t->tls_default = t->certs[t->ncerts++] = c;
     }
@@ -733,11 +917,17 @@ static void build_fini(struct build *b)
 
 struct route_table *route_table_build(const struct ingress_model *m, struct err *e)
 {
+    return route_table_build_cached(m, NULL, e);
+}
+
+struct route_table *route_table_build_cached(const struct ingress_model *m,
+                                             struct route_cache *cache, struct err *e)
+{
     struct iarena a;
     /* A first chunk in proportion to the configuration keeps chunks few. */
     iarena_init(&a, 4096 + m->npaths * 160 + m->nbackends * 96 + m->nhosts * 96);
     struct route_table *t = iarena_calloc(&a, 1, sizeof(*t));
-    struct build b = {.a = &a, .m = m, .t = t};
+    struct build b = {.a = &a, .cache = cache, .m = m, .t = t};
     if (!t)
         goto fail;
     atomic_init(&t->refs, 1);
@@ -779,12 +969,14 @@ struct route_table *route_table_build(const struct ingress_model *m, struct err 
     build_redirects(&b);
     t->nroutes = b.nroutes;
     build_fini(&b);
+    if (cache)
+        cache_sweep(cache);
     t->arena = a;
     return t;
 fail:
     build_fini(&b);
     for (uint32_t i = 0; t && i < t->ncerts; i++)
-        tls_cert_free(t->certs[i]);
+        tls_cert_unref(t->certs[i]);
     iarena_fini(&a);
     err_set(e, "route table: out of memory");
     return NULL;
@@ -807,7 +999,7 @@ void route_table_unref(struct route_table *t)
     if (atomic_fetch_sub_explicit(&t->refs, 1, memory_order_acq_rel) != 1)
         return;
     for (uint32_t i = 0; i < t->ncerts; i++)
-        tls_cert_free(t->certs[i]);
+        tls_cert_unref(t->certs[i]);
     struct iarena a = t->arena; /* the table itself is in the arena */
     iarena_fini(&a);
 }

@@ -710,9 +710,9 @@ static double mono_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-static void nap(long ms, const volatile sig_atomic_t *cancel)
+static void nap(long ms, const atomic_int *cancel)
 {
-    while (ms > 0 && !(cancel && *cancel)) {
+    while (ms > 0 && !kube_cancelled(cancel)) {
         long step = ms > 50 ? 50 : ms;
         struct timespec ts = {0, step * 1000000L};
         nanosleep(&ts, NULL);
@@ -757,7 +757,7 @@ int kube_watch(struct kube_client *c, const struct kube_resource *r, const char 
     long failures = 0;
     unsigned rnd = (unsigned)time(NULL) ^ (unsigned)(uintptr_t)&w;
     for (;;) {
-        if (o->cancel && *o->cancel)
+        if (kube_cancelled(o->cancel))
             break;
         long left_ms = 0;
         if (deadline) {
@@ -822,7 +822,7 @@ int kube_watch(struct kube_client *c, const struct kube_resource *r, const char 
             failures = 0;
             continue;
         }
-        if (o->cancel && *o->cancel)
+        if (kube_cancelled(o->cancel))
             break;
         if (deadline && mono_s() >= deadline)
             break;

@@ -125,10 +125,10 @@ struct kube_watch_opts {
     /* Consecutive failed reconnects before giving up (0: 10; < 0: never, for
      * controllers that must outlive any API outage). */
     long max_failures;
-    long backoff_ms, backoff_max_ms;     /* reconnect backoff (0: 100 ms, 5 s) */
-    const char *accept;                  /* NULL: JSON; KUBE_ACCEPT_TABLE: Table events */
-    const volatile sig_atomic_t *cancel; /* stops the watch when set */
-    long deadline_ms;                    /* stop (cleanly, returning 0) after this long; 0: never */
+    long backoff_ms, backoff_max_ms; /* reconnect backoff (0: 100 ms, 5 s) */
+    const char *accept;              /* NULL: JSON; KUBE_ACCEPT_TABLE: Table events */
+    const atomic_int *cancel;        /* stops the watch when set (kube_cancelled) */
+    long deadline_ms;                /* stop (cleanly, returning 0) after this long; 0: never */
     /* KUBE_WATCH_LIST: a SYNCED event (obj NULL) once the list is delivered,
      * so that a cache knows when it holds every object. */
     int synced_event;

@@ -531,7 +531,7 @@ static int on_progress(void *ud, curl_off_t dt, curl_off_t dn, curl_off_t ut, cu
     (void)ut;
     (void)un;
     struct xfer *x = ud;
-    return x->r->cancel && *x->r->cancel ? 1 : 0;
+    return kube_cancelled(x->r->cancel);
 }
 
 /* Go's %q for the generic 5xx message. */
@@ -1002,7 +1002,7 @@ int kube_do(struct kube_client *c, const struct kube_req *r, struct kube_resp *r
         c->stats.retries++;
         pthread_mutex_unlock(&c->lock);
         sleep_ms(delay);
-        if (r->cancel && *r->cancel) {
+        if (kube_cancelled(r->cancel)) {
             err_set(e, "Unable to connect to the server: context canceled");
             return KUBE_ECONN;
         }

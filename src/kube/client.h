@@ -25,6 +25,7 @@
 #define FERRY_KUBE_CLIENT_H
 
 #include <signal.h>
+#include <stdatomic.h>
 #include <stddef.h>
 
 #include "core/buf.h"
@@ -66,6 +67,16 @@ struct kube_client *kube_client_new(struct kube_restcfg *cfg, const struct kube_
 void kube_client_free(struct kube_client *c);
 const struct kube_restcfg *kube_client_cfg(const struct kube_client *c);
 
+/* Cancel flags (kube_req.cancel, kube_watch_opts.cancel) are set by
+ * another thread (a controller stopping) or by a signal handler: a
+ * lock-free atomic is both race-free and async-signal-safe. */
+_Static_assert(ATOMIC_INT_LOCK_FREE == 2, "cancel flags need lock-free atomic_int");
+
+static inline int kube_cancelled(const atomic_int *flag)
+{
+    return flag && atomic_load(flag);
+}
+
 struct kube_req {
     const char *method;       /* NULL: GET */
     const char *path;         /* absolute and escaped: "/api/v1/namespaces/a/configmaps" */
@@ -89,11 +100,11 @@ struct kube_req {
     const char *name;
     long timeout_ms; /* 0: the client's --request-timeout; -1: none */
     int no_retry;
-    int generic_errors; /* word errors from the status code alone, ignoring a Status body,
-                         * as client-go's Raw() does (discovery) */
-    int watch;          /* a long-lived stream: no low-speed limits */
-    const volatile sig_atomic_t *cancel; /* set to non-zero to stop; may be NULL */
-    size_t max_body;                     /* cap on resp->body; 0: 256 MiB */
+    int generic_errors;       /* word errors from the status code alone, ignoring a Status body,
+                               * as client-go's Raw() does (discovery) */
+    int watch;                /* a long-lived stream: no low-speed limits */
+    const atomic_int *cancel; /* set to non-zero to stop (kube_cancelled); may be NULL */
+    size_t max_body;          /* cap on resp->body; 0: 256 MiB */
 };
 
 struct kube_resp {

@@ -583,7 +583,7 @@ static void bad_body(struct req *r, int status)
         abort_req(r, status);
 }
 
-enum { SP_NONE, SP_XFF, SP_XFPROTO, SP_XFHOST, SP_XFPORT, SP_XREALIP, SP_XRID };
+enum { SP_NONE, SP_XFF, SP_XFPROTO, SP_XFHOST, SP_XFPORT, SP_XREALIP, SP_XRID, SP_COUNT };
 
 /* The request fields we set ourselves (X-Forwarded-*, X-Real-IP), or keep
  * once (X-Request-ID). */
@@ -608,6 +608,16 @@ static int special(const struct h1_header *h)
     default:
         return SP_NONE;
     }
+}
+
+/* An X-Forwarded-* field: the client's <h> when trusted (not NULL), else ours. */
+static void fwd_field(struct out *o, const char *name, const struct h1_header *h, const char *ours,
+                      size_t ours_len)
+{
+    if (h)
+        out_field(o, name, strlen(name), h->value, h->value_len);
+    else
+        out_field(o, name, strlen(name), ours, ours_len);
 }
 
 /* The request head is complete (<head_len> bytes at rb + rb_off): route it,
@@ -734,17 +744,23 @@ static void begin_request(struct req *r, uint32_t head_len)
         return;
     }
     const struct route_backend *be = rt->backend;
-    if (be->state != ROUTE_BACKEND_OK || !be->nendpoints) {
+    /* An ExternalName backend's endpoints are its name's addresses, resolved
+     * when the table was built (routes.h); the client's Host goes with the
+     * request, as ingress-nginx sends it by default. */
+    int usable = be->state == ROUTE_BACKEND_OK || be->state == ROUTE_BACKEND_EXTERNAL_NAME;
+    if (!usable || !be->nendpoints) {
         LOG_V(2, "proxy: %s/%s: no endpoint (%s)", be->ns, be->service,
-              be->state == ROUTE_BACKEND_OK ? "none ready" : "backend unusable");
+              usable ? "none ready" : "backend unusable");
         local_response(r, 503);
         return;
     }
     r->be = be;
 
-    /* The fields we forward, then ours. */
-    const struct h1_header *rid = NULL;
-    int nxff = 0;
+    /* The fields we forward, then ours. first[]: the first non-empty field
+     * of each kind we set; the client's X-Forwarded-* count only with
+     * use_forwarded_headers. */
+    const struct h1_header *first[SP_COUNT] = {NULL};
+    int trust = px->cfg.use_forwarded_headers;
     for (uint32_t i = 0; i < m->nheaders; i++) {
         const struct h1_header *h = &m->headers[i];
         if (h->flags & (H1_HF_HOP | H1_HF_FRAMING))
@@ -754,9 +770,8 @@ static void begin_request(struct req *r, uint32_t head_len)
         if (h->id == H1_H_OTHER) {
             int s = special(h);
             if (s) {
-                if (s == SP_XRID && !rid && h->value_len)
-                    rid = h;
-                nxff += s == SP_XFF;
+                if (!first[s] && h->value_len && (trust || s == SP_XRID))
+                    first[s] = h;
                 continue;
             }
         }
@@ -767,7 +782,7 @@ static void begin_request(struct req *r, uint32_t head_len)
     else if (!m->host.p)
         OUT_LIT(&o, "Host: \r\n");
     OUT_LIT(&o, "X-Forwarded-For: ");
-    if (nxff) {
+    if (first[SP_XFF]) {
         for (uint32_t i = 0; i < m->nheaders; i++) {
             const struct h1_header *h = &m->headers[i];
             if (h->id == H1_H_OTHER && h->value_len && special(h) == SP_XFF) {
@@ -777,18 +792,15 @@ static void begin_request(struct req *r, uint32_t head_len)
         }
     }
     out_add(&o, c->ip, c->iplen);
-    if (c->ssl) {
-        OUT_LIT(&o, "\r\nX-Forwarded-Proto: https\r\n");
-    } else {
-        OUT_LIT(&o, "\r\nX-Forwarded-Proto: http\r\n");
-    }
-    if (host.len)
-        out_field(&o, "X-Forwarded-Host", 16, host.p, host.len);
-    if (c->ssl)
-        out_field(&o, "X-Forwarded-Port", 16, px->tportstr, px->tportlen);
-    else
-        out_field(&o, "X-Forwarded-Port", 16, px->portstr, px->portlen);
+    OUT_LIT(&o, "\r\n");
+    fwd_field(&o, "X-Forwarded-Proto", first[SP_XFPROTO], c->ssl ? "https" : "http",
+              c->ssl ? 5 : 4);
+    if (host.len || first[SP_XFHOST])
+        fwd_field(&o, "X-Forwarded-Host", first[SP_XFHOST], host.p, host.len);
+    fwd_field(&o, "X-Forwarded-Port", first[SP_XFPORT], c->ssl ? px->tportstr : px->portstr,
+              c->ssl ? px->tportlen : px->portlen);
     out_field(&o, "X-Real-IP", 9, c->ip, c->iplen);
+    const struct h1_header *rid = first[SP_XRID];
     if (rid) {
         size_t n = rid->value_len < sizeof r->rid - 1 ? rid->value_len : sizeof r->rid - 1;
         memcpy(r->rid, rid->value, n);
@@ -907,21 +919,43 @@ static void build_resp_head(struct req *r, uint32_t head_len)
     }
 }
 
+/* Removes the <n> bytes of an interim response head from the front of ub
+ * and readies the parser for the next head. */
+static void drop_interim(struct req *r, uint32_t n)
+{
+    memmove(r->ub, r->ub + n, r->ub_len - n);
+    r->ub_len -= n;
+    r->rs_dec = 0;
+    h1_parser_reset(&r->rp);
+    h1_msg_init(&r->rm, r->rhdrs, PROXY_RESP_MAX_HEADERS);
+}
+
 static int parse_resp_head(struct req *r)
 {
     struct upconn *u = r->up;
     if (!u || u->state != UP_ACTIVE)
         return 0;
+    if (r->ir_len) {
+        if (r->ir_off < r->ir_len)
+            return 0; /* the interim head is still being written */
+        drop_interim(r, r->ir_len);
+        r->ir_len = r->ir_off = 0;
+        return 1;
+    }
     if (r->ub_len > r->rs_dec) { /* rs_dec: bytes given to the parser so far */
         int n = h1_parse_response(&r->rp, &r->rm, r->ub, r->ub_len, r->method);
         if (n > 0) {
             if (r->rm.status < 200 && r->rm.status != 101) {
-                /* Interim (100, 103): we answered Expect ourselves; drop them. */
-                memmove(r->ub, r->ub + n, r->ub_len - (uint32_t)n);
-                r->ub_len -= (uint32_t)n;
-                r->rs_dec = 0;
-                h1_parser_reset(&r->rp);
-                h1_msg_init(&r->rm, r->rhdrs, PROXY_RESP_MAX_HEADERS);
+                /* Interim: 100 is ours to send (we answered Expect); the
+                 * others (103 Early Hints, 102) go to an HTTP/1.1 client
+                 * as received, before the final response; HTTP/1.0 has no
+                 * interim responses (RFC 9110 15.2). */
+                if (r->rm.status != 100 && r->version == 1) {
+                    r->ir_len = r->rs_dec = (uint32_t)n;
+                    r->ir_off = 0;
+                    return 1;
+                }
+                drop_interim(r, (uint32_t)n);
                 return 1;
             }
             if (r->rm.status == 101 && !r->upgrade) {
@@ -1227,11 +1261,10 @@ static size_t took(size_t *left, size_t n)
     return n;
 }
 
-/* Writes, in order and in one writev: the 100 Continue owed, the response
- * head, the body. With rs_chunk the body goes as chunks: the bytes ready
- * in ub when the previous chunk is all written become the next chunk
- * (size line, data, CRLF), and the last chunk follows once the upstream
- * has closed and every byte is in a chunk. */
+/* Writes, in order and in one writev: the 100 Continue owed, an interim
+ * response head (ir_len), the response head, the body. With rs_chunk the body goes as chunks: the
+ * bytes ready in ub when the previous chunk is all written become the next chunk (size line, data,
+ * CRLF), and the last chunk follows once the upstream has closed and every byte is in a chunk. */
 static int client_write(struct req *r)
 {
     struct conn *c = r->c;
@@ -1245,9 +1278,11 @@ static int client_write(struct req *r)
         r->ck_hoff = 0;
         r->ck_tail = 2;
     }
-    size_t cont = 0, head = 0, size = 0, data = 0, tail = 0, fin = 0;
+    size_t cont = 0, interim = 0, head = 0, size = 0, data = 0, tail = 0, fin = 0;
     if (r->cont == 2 && r->cont_off < CONTINUE_LEN)
         cont = CONTINUE_LEN - r->cont_off;
+    if (r->ir_off < r->ir_len)
+        interim = r->ir_len - r->ir_off;
     if ((r->ob_kind == OB_RESP || r->ob_kind == OB_LOCAL) && r->ob_off < r->ob_len)
         head = r->ob_len - r->ob_off;
     if (ck) {
@@ -1259,19 +1294,23 @@ static int client_write(struct req *r)
     } else if (r->ob_kind == OB_RESP && r->rs_val > r->rs_fwd) {
         data = r->rs_val - r->rs_fwd;
     }
-    struct iovec iov[6];
+    struct iovec iov[7];
     int n = 0;
     /* (no pointer is formed into a buffer that may be NULL when unused) */
     const struct {
         const char *p;
         size_t len;
-    } part[6] = {
-        {cont ? CONTINUE + r->cont_off : NULL, cont},    {head ? r->ob + r->ob_off : NULL, head},
-        {size ? r->ck_hdr + r->ck_hoff : NULL, size},    {data ? r->ub + r->rs_fwd : NULL, data},
-        {tail ? "\r\n" + (2 - r->ck_tail) : NULL, tail}, {fin ? LAST_CHUNK + r->ck_fin : NULL, fin},
+    } part[7] = {
+        {cont ? CONTINUE + r->cont_off : NULL, cont},
+        {interim ? r->ub + r->ir_off : NULL, interim},
+        {head ? r->ob + r->ob_off : NULL, head},
+        {size ? r->ck_hdr + r->ck_hoff : NULL, size},
+        {data ? r->ub + r->rs_fwd : NULL, data},
+        {tail ? "\r\n" + (2 - r->ck_tail) : NULL, tail},
+        {fin ? LAST_CHUNK + r->ck_fin : NULL, fin},
     };
     size_t total = 0;
-    for (int i = 0; i < 6; i++) {
+    for (int i = 0; i < 7; i++) {
         if (!part[i].len)
             continue;
         iov[n].iov_base = (char *)part[i].p;
@@ -1293,6 +1332,7 @@ static int client_write(struct req *r)
         c->wready = 0;
     size_t left = (size_t)k;
     r->cont_off = (uint8_t)(r->cont_off + took(&left, cont));
+    r->ir_off += (uint32_t)took(&left, interim);
     r->ob_off += (uint32_t)took(&left, head);
     r->ck_hoff = (uint8_t)(r->ck_hoff + took(&left, size));
     size_t a = took(&left, data);
@@ -1409,7 +1449,7 @@ static int finished(const struct req *r)
 {
     if (r->cont == 2 && r->cont_off > 0 && r->cont_off < CONTINUE_LEN)
         return 0;
-    if (r->ob_off < r->ob_len)
+    if (r->ir_off < r->ir_len || r->ob_off < r->ob_len)
         return 0;
     if (r->rs_state == RS_LOCAL)
         return 1;
@@ -1607,7 +1647,7 @@ static void arm_timers(struct conn *c)
         want = TM_TUNNEL;
         ms = cfg->tunnel_timeout_ms;
     } else if (c->state == CS_ACTIVE) {
-        int out = (r->cont == 2 && r->cont_off < CONTINUE_LEN) ||
+        int out = (r->cont == 2 && r->cont_off < CONTINUE_LEN) || r->ir_off < r->ir_len ||
                   ((r->ob_kind == OB_RESP || r->ob_kind == OB_LOCAL) && r->ob_off < r->ob_len) ||
                   (r->ob_kind == OB_RESP && r->rs_val > r->rs_fwd) ||
                   (r->ob_kind == OB_RESP && r->rs_chunk && chunk_owed(r));

@@ -28,6 +28,10 @@ struct proxy_config {
     const char *listen; /* "127.0.0.1:8080", ":80"; port 0 picks one (see proxy_port) */
     unsigned workers;   /* >= 1 */
     int access_log;     /* one line per request on stdout */
+    /* Trust the client's X-Forwarded-* (another proxy in front): append to
+     * its X-Forwarded-For and pass its X-Forwarded-Proto/Host/Port on.
+     * Off (the default), they are replaced, so a client cannot spoof them. */
+    int use_forwarded_headers;
     /* HTTPS ("127.0.0.1:8443", ":443"), or NULL or "" for none. Certificates
      * come from the route table (route_cert); names it does not cover get a
      * self-signed certificate made at start. */

@@ -144,6 +144,10 @@ struct req {
     char *ub;
     uint32_t ub_size, ub_len;
     uint32_t rs_dec, rs_val, rs_fwd;
+    /* An interim response (103 Early Hints, 102) to an HTTP/1.1 client: its
+     * head, as received, is ub's first ir_len bytes, written to the client
+     * (ir_off so far) before anything else of the response is parsed. */
+    uint32_t ir_len, ir_off;
     uint8_t rs_state;
     uint8_t rs_body;   /* enum h1_body */
     uint8_t rs_decode; /* de-chunk for an HTTP/1.0 client */

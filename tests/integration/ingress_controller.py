@@ -5,11 +5,13 @@ changed and deleted are served; only ready, non-terminating endpoints get
 traffic; zero failed requests (wrk) and an upgraded connection kept open
 through 60 changes; dropped watches, 410 relists and an API server restart
 converge; /readyz is 503 before the first sync and 200 after; status
-written (and cleared) by the Lease holder only, from
---publish-status-address or --publish-service, handed over when it stops;
+written (and cleared, also where an earlier leader wrote it) by the Lease
+holder only, from --publish-status-address or --publish-service, handed
+over when it stops, cleared by the last replica stopping
+(--update-status-on-shutdown);
 an invalid Ingress gets an Event while the rest keeps serving;
 --default-backend-service, --watch-namespace, --in-cluster; `kubectl apply
--f deploy/` works.
+-f deploy/` works; core v1 Endpoints where EndpointSlices are not served.
 
 Environment: FERRY, KUBECTL (skipped without it). Only 127.0.0.1."""
 import base64
@@ -129,6 +131,16 @@ def slice_(name, svc_name, eps, ns="default"):
             "endpoints": [{"addresses": [a.rsplit(":", 1)[0]],
                            "conditions": {"ready": r, "serving": True, "terminating": t}}
                           for a, r, t in eps]}
+
+
+def endpoints(name, ready, not_ready=(), ns="default"):
+    """A core v1 Endpoints object: one subset per address "ip:port"."""
+    def subset(addr, key):
+        ip, port = addr.rsplit(":", 1)
+        return {key: [{"ip": ip}], "ports": [{"port": int(port), "protocol": "TCP"}]}
+    return {"apiVersion": "v1", "kind": "Endpoints", "metadata": {"name": name, "namespace": ns},
+            "subsets": [subset(a, "addresses") for a in ready] +
+                       [subset(a, "notReadyAddresses") for a in not_ready]}
 
 
 def backend(name, addr):
@@ -281,6 +293,18 @@ def main(t):
     t.ok(wait_until(lambda: lb_status(api, "moving") == []),
          "an Ingress that moves to another class: the status written is cleared",
          lb_status(api, "moving"))
+    # what an earlier leader wrote on Ingresses that are not ours (any more)
+    apply(kc, [ing("was-ours", "was.example", "a", cls="other"),
+               ing("theirs", "theirs.example", "a", cls="other")])
+    st = "/apis/networking.k8s.io/v1/namespaces/default/ingresses/%s/status"
+    for name, addr in (("was-ours", "10.0.0.1"), ("theirs", "10.9.9.9")):
+        api.call("PATCH", st % name, {"status": {"loadBalancer": {"ingress": [{"ip": addr}]}}},
+                 "application/merge-patch+json")
+    apply(kc, [ing("nudge", "nudge.example", "a")])  # a build, so a status pass, now
+    t.ok(wait_until(lambda: lb_status(api, "was-ours") == []),
+         "an Ingress of another class showing our addresses (a previous leader's write): "
+         "cleared", lb_status(api, "was-ours"))
+    t.eq(lb_status(api, "theirs"), ["10.9.9.9"], "another controller's addresses are left alone")
 
     # ---- an invalid Ingress: an Event, the rest keeps serving ----
     apply(kc, [ing("bad", "bad.example", "a", path="nope", path_type="Exact")])
@@ -427,6 +451,40 @@ def main(t):
          "its log says so")
     cb.stop()
     t.eq(cb.p.returncode, 0, "the controller exits 0 on SIGTERM")
+    t.ok("cannot tell whether other replicas run" in cb.stderr() and
+         lb_status(api, "web") == ["lb.example.net", "203.0.113.9"],
+         "its pod is not found: whether it was the last replica is unknown, status left",
+         cb.stderr()[-1500:])
+
+    # ---- --update-status-on-shutdown: cleared by the last replica only ----
+    def pod(name, h):
+        return {"apiVersion": "v1", "kind": "Pod", "metadata": {
+            "name": name, "namespace": "default",
+            "labels": {"app": "ferry-ingress", "pod-template-hash": h}},
+            "spec": {"containers": [{"name": "ferry", "image": "ferry"}]}}
+    apply(kc, [pod("ctl-c", "new"), pod("ctl-d", "old")])
+
+    def run_and_stop(*flags):
+        p = controller(kc, "ctl-c", "--publish-status-address", "10.0.0.3", *flags,
+                       env={"POD_NAMESPACE": "default"})
+        wrote = wait_until(lambda: lb_status(api, "web") == ["10.0.0.3"], 10)
+        p.stop()
+        return wrote, p
+    wrote, cc = run_and_stop()
+    t.ok(wrote and lb_status(api, "web") == ["10.0.0.3"] and
+         "other replicas run" in cc.stderr(),
+         "the leader stops while another pod of its labels (another revision) runs, as in a "
+         "rolling update: status kept for the next leader", cc.stderr()[-1500:])
+    rc, _, err = kubectl(kc, "delete", "pod", "ctl-d")
+    wrote, cc = run_and_stop("--update-status-on-shutdown=false")
+    t.ok(rc == 0 and wrote and lb_status(api, "web") == ["10.0.0.3"],
+         "--update-status-on-shutdown=false: the last replica leaves status as it is",
+         err + cc.stderr()[-1500:])
+    wrote, cc = run_and_stop()
+    t.ok(wrote and lb_status(api, "web") == [] and lb_status(api, "theirs") == ["10.9.9.9"],
+         "the last replica stops: the addresses it wrote are cleared (only those)",
+         cc.stderr()[-1500:])
+    t.eq(cc.p.returncode, 0, "and it exits 0")
     api.stop()
 
     # ---- deploy/ applies to an API server with kubectl ----
@@ -447,6 +505,26 @@ def main(t):
     rc, out, _ = kubectl(kc2, "get", "ingressclass", "ferry", "-o", "jsonpath={.spec.controller}")
     t.eq(out, "ferry.dev/ingress-controller", "IngressClass ferry names ferry's controller")
     api2.stop()
+
+    # ---- an API server without EndpointSlices (before 1.21): Endpoints ----
+    port4 = free_port()
+    kc4 = os.path.join(d, "kubeconfig4")
+    kubeconfig(kc4, port4)
+    api4 = FakeAPI(port4, os.path.join(d, "state4.json"),
+                   "--disable-resource", "endpointslices.discovery.k8s.io")
+    apply(kc4, [svc("old"), endpoints("old", [a.addr], [b.addr]), ing("old", "old.example", "old")])
+    co = controller(kc4, "ctl-old")
+    t.ok(wait_for(co.port, "old.example", "a") is not None and
+         "does not serve discovery.k8s.io/v1 EndpointSlices; watching Endpoints" in co.stderr(),
+         "discovery.k8s.io/v1 not served: the Service's Endpoints are watched and served",
+         co.stderr()[-1500:])
+    t.eq({served_by(co.port, "old.example") for _ in range(8)}, {"a"},
+         "only its ready addresses get requests (notReadyAddresses none)")
+    apply(kc4, [endpoints("old", [b.addr], [a.addr])])
+    t.ok(wait_for(co.port, "old.example", "b") is not None,
+         "an Endpoints change is served", co.stderr()[-1500:])
+    co.stop()
+    api4.stop()
 
     # ---- --in-cluster: the service account's token and CA, over TLS ----
     certs, sa, load = tmpdir(), tmpdir(), tmpdir()

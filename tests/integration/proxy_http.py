@@ -3,7 +3,8 @@
 cases (the parser's verdicts: 400/414/431/501/505 and the connection
 closed, nothing reaching the upstream), pipelining, chunked bodies both
 ways, Expect: 100-continue, WebSocket upgrade, HEAD/204/304, HTTP/1.0
-keep-alive, close-delimited responses."""
+keep-alive, close-delimited responses; X-Forwarded-* replaced, or trusted
+with --use-forwarded-headers."""
 import base64
 import hashlib
 import json
@@ -58,6 +59,11 @@ def handler(s, head, rest):
     if path == "/304":
         s.sendall(b"HTTP/1.1 304 Not Modified\r\nContent-Length: 100\r\nETag: \"x\"\r\n\r\n")
         return True, rest
+    if path == "/fwd":  # the X-Forwarded-* and X-Real-IP fields received, in order
+        got = [l.split(":", 1) for l in head.decode("latin-1").split("\r\n")[1:] if l]
+        fwd = [[k.strip(), v.strip()] for k, v in got if k.lower().startswith(("x-forwarded",
+                                                                               "x-real-ip"))]
+        return reply(s, 200, json.dumps(fwd).encode()), rest
     if path == "/many":
         return reply(s, 200, b"many", headers=[("X-H%d" % i, "v" * 200) for i in range(40)]), rest
     if method == "HEAD":
@@ -271,6 +277,41 @@ def main(t):
         pass
     t.eq(rest, b"bye", "WebSocket: half-close passes through; the upstream's last bytes arrive")
     c.close()
+
+    # ---- X-Forwarded-*: replaced by default, trusted on request ----
+    spoof = (b"GET /fwd HTTP/1.1\r\nHost: f.example\r\nX-Forwarded-For: 203.0.113.7\r\n"
+             b"X-Forwarded-For: 198.51.100.1, 10.0.0.2\r\nX-Forwarded-Proto: https\r\n"
+             b"X-Forwarded-Host: public.example\r\nX-Forwarded-Port: 443\r\n"
+             b"X-Real-IP: 6.6.6.6\r\n\r\n")
+    ours = [["X-Forwarded-Proto", "http"], ["X-Forwarded-Host", "f.example"],
+            ["X-Forwarded-Port", str(P)], ["X-Real-IP", "127.0.0.1"]]
+    c = Conn(P)
+    c.send(spoof)
+    r = c.response()
+    t.eq(json.loads(r.body) if r.status == 200 else r.status,
+         [["X-Forwarded-For", "127.0.0.1"]] + ours,
+         "by default a client's X-Forwarded-For is replaced by its address (no spoofing), and "
+         "X-Forwarded-Proto/Host/Port and X-Real-IP are ours")
+    c.close()
+    px2 = serve(path, "--use-forwarded-headers", "--https-listen", "")
+    c = Conn(px2.port)
+    c.send(spoof)
+    r = c.response()
+    t.eq(json.loads(r.body) if r.status == 200 else r.status,
+         [["X-Forwarded-For", "203.0.113.7, 198.51.100.1, 10.0.0.2, 127.0.0.1"],
+          ["X-Forwarded-Proto", "https"], ["X-Forwarded-Host", "public.example"],
+          ["X-Forwarded-Port", "443"], ["X-Real-IP", "127.0.0.1"]],
+         "--use-forwarded-headers: X-Forwarded-For appended to, the client's "
+         "X-Forwarded-Proto/Host/Port passed on")
+    c.send(b"GET /fwd HTTP/1.1\r\nHost: f.example\r\n\r\n")
+    r = c.response()
+    t.eq(json.loads(r.body) if r.status == 200 else r.status,
+         [["X-Forwarded-For", "127.0.0.1"], ["X-Forwarded-Proto", "http"],
+          ["X-Forwarded-Host", "f.example"], ["X-Forwarded-Port", str(px2.port)],
+          ["X-Real-IP", "127.0.0.1"]],
+         "--use-forwarded-headers, a client that sends none: ours")
+    c.close()
+    px2.stop()
 
     # ---- nothing leaked ----
     px.stop()

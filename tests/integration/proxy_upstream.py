@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """ferry ingress serve: upstreams that are down, slow, resetting or broken;
-retries on another endpoint; keep-alive connection reuse."""
+retries on another endpoint; keep-alive connection reuse; interim (1xx)
+responses forwarded to HTTP/1.1 clients."""
 import os
 import socket
 import struct
@@ -75,8 +76,16 @@ def main(t):
             return False
         return reply(s, 200, b"fresh:" + head.split(b" ")[1])
 
+    def hints(s, head, rest):
+        # an upstream's own 100 (ferry answers Expect itself), then 103
+        s.sendall(b"HTTP/1.1 100 Continue\r\n\r\n"
+                  b"HTTP/1.1 103 Early Hints\r\nLink: </style.css>; rel=preload\r\n\r\n")
+        time.sleep(0.3)  # under --upstream-timeout (1s) even with sanitizers
+        return reply(s, 200, b"final")
+
     reset_up, midway_up, garbage_up, stale_up = (Upstream(resetter), Upstream(midway),
                                                   Upstream(garbage), Upstream(stale))
+    hints_up = Upstream(hints)
     bh_sock, bh_fillers, bh = blackhole()
     down = closed_port()
 
@@ -85,13 +94,14 @@ def main(t):
         ("/reset", "Prefix", "reset", 80), ("/midway", "Prefix", "midway", 80),
         ("/garbage", "Prefix", "garbage", 80), ("/retry", "Prefix", "retry", 80),
         ("/hole", "Prefix", "hole", 80), ("/hole-retry", "Prefix", "hole-retry", 80),
-        ("/stale", "Prefix", "stale", 80), ("/ok", "Prefix", "ok", 80)])])]
+        ("/stale", "Prefix", "stale", 80), ("/ok", "Prefix", "ok", 80),
+        ("/hints", "Prefix", "hints", 80)])])]
     objs += backend("down", [down]) + backend("slow", [slow.addr])
     objs += backend("reset", [reset_up.addr]) + backend("midway", [midway_up.addr])
     objs += backend("garbage", [garbage_up.addr]) + backend("hole", [bh])
     objs += backend("retry", [down, closed_port(), ok.addr])
     objs += backend("hole-retry", [bh, ok.addr]) + backend("stale", [stale_up.addr])
-    objs += backend("ok", [ok.addr])
+    objs += backend("ok", [ok.addr]) + backend("hints", [hints_up.addr])
     d = tmpdir()
     path = os.path.join(d, "m.yaml")
     write_manifests(path, objs)
@@ -155,9 +165,30 @@ def main(t):
     t.eq(r3.status, 502, "POST on a pooled connection the upstream closed: 502, not replayed")
     c.close()
 
+    # 103 Early Hints: forwarded to HTTP/1.1 clients before the final response
+    c = Conn(px.port)
+    c.send(b"GET /hints HTTP/1.1\r\nHost: u.example\r\n\r\n")
+    r1 = c.response(skip_interim=False)
+    t.ok(r1.status == 103 and r1.header("link") == "</style.css>; rel=preload" and
+         b"200" not in c.buf,
+         "103 Early Hints with its Link header reaches an HTTP/1.1 client at once, before the "
+         "final response exists (the upstream's own 100 is not passed on)", repr((r1, c.buf)))
+    r2 = c.response(skip_interim=False)
+    t.eq((r2.status, r2.body), (200, b"final"), "then the final response")
+    c.send(b"GET /hints/again HTTP/1.1\r\nHost: u.example\r\n\r\n")
+    got = [c.response(skip_interim=False) for _ in range(2)]
+    t.eq([(r.status, r.body) for r in got], [(103, b""), (200, b"final")],
+         "and again on the same (kept-alive) connection")
+    c.close()
+    c = Conn(px.port)
+    c.send(b"GET /hints HTTP/1.0\r\nHost: u.example\r\n\r\n")
+    r = c.response(skip_interim=False)
+    t.eq((r.status, r.body), (200, b"final"), "an HTTP/1.0 client gets no interim response")
+    c.close()
+
     px.stop()
     t.eq(px.p.returncode, 0, "serve exits 0")
-    for u in (ok, slow, reset_up, midway_up, garbage_up, stale_up):
+    for u in (ok, slow, reset_up, midway_up, garbage_up, stale_up, hints_up):
         u.close()
     bh_sock.close()
     for f in bh_fillers:

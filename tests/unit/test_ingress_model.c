@@ -926,6 +926,260 @@ static void model_outlives_callers_reference(void **state)
     ingress_model_free(m);
 }
 
+/* ---- incremental builds ----------------------------------------------------
+ *
+ * A build through a cache kept across builds (what the object store does)
+ * must give exactly the model a fresh build gives, whatever sequence of
+ * adds, updates and deletes came before. The objects are random over a
+ * small space of names, so that every join (Ingress -> Service -> slices,
+ * class, Secret) is made, broken and remade many times. */
+
+static unsigned long rnd_state;
+
+static unsigned rnd(unsigned n)
+{
+    rnd_state = rnd_state * 6364136223846793005UL + 1442695040888963407UL;
+    return (unsigned)(rnd_state >> 33) % n;
+}
+
+static const char *const NSS[] = {"a", "b"};
+static const char *const KINDS[] = {"Ingress",   "Service", "EndpointSlice",
+                                    "Endpoints", "Secret",  "IngressClass"};
+
+static json_t *rnd_backend(void)
+{
+    json_t *port = rnd(3) ? json_pack("{s:i}", "number", 80 + (int)rnd(2))
+                          : json_pack("{s:s}", "name", rnd(2) ? "http" : "web");
+    return json_pack("{s:{s:s#,s:o}}", "service", "name", &"s0s1s2"[2 * rnd(3)], (size_t)2, "port",
+                     port);
+}
+
+static json_t *rnd_ingress(const char *ns, const char *name)
+{
+    static const char *const types[] = {"Prefix", "Exact", "ImplementationSpecific", "Bogus"};
+    static const char *const hosts[] = {"h0.example", "H1.example", "*.w.example", "", "bad..h"};
+    static const char *const paths[] = {"/", "/a", "/a/", "/a/b", "", "x"};
+    json_t *rules = json_array(), *spec = json_object();
+    for (unsigned i = rnd(3); i > 0; i--) {
+        json_t *ps = json_array();
+        for (unsigned j = rnd(3) + 1; j > 0; j--)
+            json_array_append_new(ps, json_pack("{s:s,s:s,s:o}", "path", paths[rnd(6)], "pathType",
+                                                types[rnd(4)], "backend", rnd_backend()));
+        const char *h = hosts[rnd(5)];
+        json_array_append_new(rules, *h ? json_pack("{s:s,s:{s:o}}", "host", h, "http", "paths", ps)
+                                        : json_pack("{s:{s:o}}", "http", "paths", ps));
+    }
+    json_object_set_new(spec, "rules", rules);
+    if (!rnd(3))
+        json_object_set_new(spec, "defaultBackend", rnd_backend());
+    if (!rnd(3))
+        json_object_set_new(
+            spec, "tls",
+            json_pack("[{s:[s],s:s}]", "hosts", hosts[rnd(3)], "secretName", rnd(2) ? "t0" : "t1"));
+    unsigned cls = rnd(4);
+    if (cls < 2)
+        json_object_set_new(spec, "ingressClassName", json_string(cls ? "ferry" : "c1"));
+    json_t *meta = json_pack("{s:s,s:s,s:s}", "name", name, "namespace", ns, "creationTimestamp",
+                             rnd(2) ? "2024-01-01T00:00:00Z" : "2023-06-01T00:00:00Z");
+    if (cls == 2)
+        json_object_set_new(meta, "annotations",
+                            json_pack("{s:s,s:i}", "kubernetes.io/ingress.class",
+                                      rnd(2) ? "ferry" : "nginx", "x", 10));
+    return json_pack("{s:s,s:s,s:o,s:o}", "apiVersion",
+                     rnd(8) ? "networking.k8s.io/v1" : "extensions/v1beta1", "kind", "Ingress",
+                     "metadata", meta, "spec", spec);
+}
+
+/* One random object of <kind> named <name> in <ns>. */
+static json_t *rnd_object(const char *kind, const char *ns, const char *name)
+{
+    if (!strcmp(kind, "Ingress"))
+        return rnd_ingress(ns, name);
+    if (!strcmp(kind, "Service")) {
+        if (!rnd(5))
+            return json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s,s:s,s:[{s:i}]}}", "apiVersion", "v1",
+                             "kind", "Service", "metadata", "name", name, "namespace", ns, "spec",
+                             "type", "ExternalName", "externalName", "ext.example", "ports", "port",
+                             80);
+        return json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:[{s:s,s:i,s:i},{s:s,s:i,s:s}]}}", "apiVersion",
+                         "v1", "kind", "Service", "metadata", "name", name, "namespace", ns, "spec",
+                         "ports", "name", "http", "port", 80, "targetPort", 8080 + (int)rnd(2),
+                         "name", "web", "port", 81, "targetPort", "web-port");
+    }
+    if (!strcmp(kind, "EndpointSlice")) {
+        json_t *eps = json_array();
+        for (unsigned i = rnd(4); i > 0; i--)
+            json_array_append_new(eps, json_pack("{s:[s],s:{s:b}}", "addresses",
+                                                 rnd(2) ? "10.0.0.1" : "fd00::2", "conditions",
+                                                 "ready", (int)rnd(3)));
+        char svc[4] = {'s', (char)('0' + rnd(3)), 0};
+        return json_pack("{s:s,s:s,s:{s:s,s:s,s:{s:s}},s:s,s:[{s:s,s:i},{s:s,s:i}],s:o}",
+                         "apiVersion", "discovery.k8s.io/v1", "kind", "EndpointSlice", "metadata",
+                         "name", name, "namespace", ns, "labels", "kubernetes.io/service-name", svc,
+                         "addressType", rnd(6) ? "IPv4" : "FQDN", "ports", "name", "http", "port",
+                         8080, "name", "web-port", "port", 9090, "endpoints", eps);
+    }
+    if (!strcmp(kind, "Endpoints"))
+        return json_pack("{s:s,s:s,s:{s:s,s:s},s:[{s:[{s:s}],s:[{s:i}]}]}", "apiVersion", "v1",
+                         "kind", "Endpoints", "metadata", "name", name, "namespace", ns, "subsets",
+                         "addresses", "ip", rnd(2) ? "10.1.0.1" : "10.1.0.2", "ports", "port",
+                         7000 + (int)rnd(2));
+    if (!strcmp(kind, "Secret"))
+        return rnd(4) ? json_pack("{s:s,s:s,s:{s:s,s:s},s:{s:s,s:s}}", "apiVersion", "v1", "kind",
+                                  "Secret", "metadata", "name", name, "namespace", ns, "data",
+                                  "tls.crt", rnd(2) ? "Y3J0MQ==" : "Y3J0Mg==", "tls.key", "a2V5")
+                      : json_pack("{s:s,s:s,s:{s:s,s:s}}", "apiVersion", "v1", "kind", "Secret",
+                                  "metadata", "name", name, "namespace", ns);
+    return json_pack("{s:s,s:s,s:{s:s,s:{s:s}},s:{s:s}}", "apiVersion", "networking.k8s.io/v1",
+                     "kind", "IngressClass", "metadata", "name", name, "annotations",
+                     "ingressclass.kubernetes.io/is-default-class", rnd(2) ? "true" : "false",
+                     "spec", "controller", rnd(2) ? INGRESS_CONTROLLER_DEFAULT : "other/ctl");
+}
+
+static void dump_tls(struct buf *b, const struct ingress_tls *t)
+{
+    buf_addf(b, "tls %s %u %s/%s %d %s %s\n", t->host, t->ingress, t->secret_ns ? t->secret_ns : "",
+             t->secret_name ? t->secret_name : "", t->found, t->crt_b64 ? t->crt_b64 : "-",
+             t->key_b64 ? t->key_b64 : "-");
+}
+
+/* Everything the model says, as text. */
+static void dump_model(struct buf *b, const struct ingress_model *m)
+{
+    buf_reset(b);
+    for (size_t i = 0; i < m->ningresses; i++) {
+        const struct ingress_info *in = &m->ingresses[i];
+        char *ann = in->annotations ? json_dumps(in->annotations, JSON_SORT_KEYS) : NULL;
+        buf_addf(b, "ing %s/%s %lld %d %d %s\n", in->ns, in->name, (long long)in->created,
+                 (int)in->why, in->default_backend, ann ? ann : "-");
+        free(ann);
+    }
+    for (size_t i = 0; i < m->nbackends; i++) {
+        const struct ingress_backend *be = &m->backends[i];
+        buf_addf(b, "be %s/%s %s %u %d %s %s:", be->ns, be->service, be->port_name, be->port,
+                 (int)be->state, be->external_name ? be->external_name : "-",
+                 be->problem ? be->problem : "-");
+        for (size_t j = 0; j < be->nendpoints; j++)
+            buf_addf(b, " %s:%u", be->endpoints[j].addr, be->endpoints[j].port);
+        buf_addc(b, '\n');
+    }
+    for (size_t i = 0; i < m->nhosts; i++)
+        buf_addf(b, "host %s %d\n", m->hosts[i].name, m->hosts[i].fallback_ingress);
+    for (size_t i = 0; i < m->npaths; i++) {
+        const struct ingress_path *p = &m->paths[i];
+        buf_addf(b, "path %u %u %u %d %s %.*s\n", p->host, p->ingress, p->backend, (int)p->type,
+                 p->path, (int)p->keylen, p->key);
+    }
+    for (size_t i = 0; i < m->ntls; i++)
+        dump_tls(b, &m->tls[i]);
+    dump_tls(b, &m->default_tls);
+    for (size_t i = 0; i < m->nwarnings; i++)
+        buf_addf(b, "warn %s/%s %s\n", m->warnings[i].ns, m->warnings[i].name, m->warnings[i].msg);
+    buf_addf(b, "default %d ignored %zu\n", m->default_ingress, m->nignored);
+}
+
+static void incremental_builds_equal_full_builds(void **state)
+{
+    (void)state;
+    struct ingress_opts opts = {.default_ssl_certificate = "a/t0"};
+    struct ingress_model_cache *c = ingress_model_cache_new();
+    json_t *objs = json_object(); /* "kind/ns/name" -> object */
+    struct buf want, got;
+    buf_init(&want, 1 << 20);
+    buf_init(&got, 1 << 20);
+    assert_non_null(c);
+    rnd_state = 8;
+    size_t reused = 0;
+    for (int step = 0; step < 400; step++) {
+        /* A few changes per build, as a burst of watch events gives. */
+        for (unsigned k = rnd(3) + 1; k > 0; k--) {
+            const char *kind = KINDS[rnd(6)], *ns = NSS[rnd(2)];
+            char name[8], key[64];
+            snprintf(name, sizeof name, "%c%u", kind[0] == 'S' ? 's' : 'o', rnd(3));
+            if (!strcmp(kind, "Secret"))
+                name[0] = 't', name[1] = (char)('0' + rnd(2));
+            snprintf(key, sizeof key, "%s/%s/%s", kind, ns, name);
+            if (rnd(4) == 0)
+                json_object_del(objs, key);
+            else
+                json_object_set_new(objs, key, rnd_object(kind, ns, name));
+        }
+        json_t *arr = json_array();
+        const char *key;
+        json_t *v;
+        json_object_foreach(objs, key, v)
+        {
+            json_array_append(arr, v);
+        }
+        if (step % 7 == 0) /* a List, and a later duplicate that wins */
+            json_array_append_new(arr,
+                                  json_pack("{s:s,s:s,s:[o]}", "apiVersion", "v1", "kind", "List",
+                                            "items", rnd_object("Ingress", "a", "o0")));
+        json_t *copy = json_deep_copy(arr);
+        struct err e = {{0}};
+        struct ingress_model *full = ingress_model_build(copy, &opts, &e);
+        struct ingress_model *inc = ingress_model_build_cached(arr, &opts, c, &e);
+        assert_non_null(full);
+        assert_non_null(inc);
+        dump_model(&want, full);
+        dump_model(&got, inc);
+        if (strcmp(buf_str(&want), buf_str(&got)) != 0)
+            fail_msg("step %d: incremental build differs\n--- full\n%s--- incremental\n%s", step,
+                     buf_str(&want), buf_str(&got));
+        reused += full->ningresses;
+        ingress_model_free(full);
+        ingress_model_free(inc);
+        ingress_model_cache_sweep(c);
+        json_decref(copy);
+        json_decref(arr);
+    }
+    assert_true(reused > 400); /* the models were not all empty */
+    buf_fini(&want);
+    buf_fini(&got);
+    json_decref(objs);
+    ingress_model_cache_free(c);
+}
+
+/* An object the cache has read is not read again: a build after the
+ * object's JSON was (wrongly) modified in place still sees the old value,
+ * which shows the second build took it from the cache. A new json_t for
+ * the same object is read. */
+static void cached_objects_are_not_read_again(void **state)
+{
+    (void)state;
+    json_t *svc = json_pack("{s:s,s:s,s:{s:s},s:{s:[{s:i}]}}", "apiVersion", "v1", "kind",
+                            "Service", "metadata", "name", "web", "spec", "ports", "port", 80);
+    json_t *ing = rnd_ingress("default", "i");
+    json_object_set_new(
+        json_object_get(ing, "spec"), "defaultBackend",
+        json_pack("{s:{s:s,s:{s:i}}}", "service", "name", "web", "port", "number", 80));
+    json_object_set_new(ing, "apiVersion", json_string("networking.k8s.io/v1"));
+    json_object_set_new(json_object_get(ing, "spec"), "ingressClassName", json_string("ferry"));
+    json_t *arr = json_pack("[O,O]", svc, ing);
+    struct ingress_model_cache *c = ingress_model_cache_new();
+    struct err e = {{0}};
+    struct ingress_model *m = ingress_model_build_cached(arr, NULL, c, &e);
+    assert_int_equal(m->backends[m->ingresses[0].default_backend].state, INGRESS_BACKEND_OK);
+    ingress_model_free(m);
+    ingress_model_cache_sweep(c);
+
+    json_object_set_new(json_object_get(svc, "metadata"), "name", json_string("gone"));
+    m = ingress_model_build_cached(arr, NULL, c, &e);
+    assert_int_equal(m->backends[m->ingresses[0].default_backend].state, INGRESS_BACKEND_OK);
+    ingress_model_free(m);
+    ingress_model_cache_sweep(c);
+
+    json_array_set_new(arr, 0, json_deep_copy(svc));
+    m = ingress_model_build_cached(arr, NULL, c, &e);
+    assert_int_equal(m->backends[m->ingresses[0].default_backend].state,
+                     INGRESS_BACKEND_NO_SERVICE);
+    ingress_model_free(m);
+    ingress_model_cache_free(c);
+    json_decref(arr);
+    json_decref(svc);
+    json_decref(ing);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -965,6 +1219,8 @@ int main(void)
         cmocka_unit_test(annotations_stay_available),
         cmocka_unit_test(not_an_array_is_an_error),
         cmocka_unit_test(model_outlives_callers_reference),
+        cmocka_unit_test(incremental_builds_equal_full_builds),
+        cmocka_unit_test(cached_objects_are_not_read_again),
     };
     return cmocka_run_group_tests_name("ingress_model", tests, NULL, NULL);
 }

@@ -951,6 +951,42 @@ static void ten_thousand_ingresses_build_fast_and_route_right(void **state)
     json_decref(objs);
 }
 
+/* With a route cache (the object store's builds), an ExternalName backend
+ * gets the addresses its name resolves to, at the backend's port; without
+ * one it has none. "localhost" resolves from /etc/hosts, no DNS needed. */
+static void external_names_resolve_when_built_with_a_cache(void **state)
+{
+    (void)state;
+    struct ingress_model *m = model_of(
+        "apiVersion: v1\nkind: Service\nmetadata: {name: ext}\n"
+        "spec: {type: ExternalName, externalName: localhost, ports: [{port: 8443}]}\n---\n"
+        "apiVersion: networking.k8s.io/v1\nkind: Ingress\nmetadata: {name: i}\n"
+        "spec: {ingressClassName: ferry, defaultBackend: {service: {name: ext, port: {number: "
+        "8443}}}}\n");
+    struct err e = {{0}};
+    struct route_table *plain = route_table_build(m, &e);
+    assert_non_null(plain);
+    assert_int_equal(route_lookup(plain, "x", 1, "/", 1)->backend->nendpoints, 0);
+    struct route_cache *c = route_cache_new();
+    assert_non_null(c);
+    struct route_table *t = route_table_build_cached(m, c, &e);
+    assert_non_null(t);
+    const struct route_backend *be = route_lookup(t, "x", 1, "/", 1)->backend;
+    assert_int_equal(be->state, ROUTE_BACKEND_EXTERNAL_NAME);
+    assert_string_equal(be->external_name, "localhost");
+    assert_true(be->nendpoints >= 1);
+    int v4 = 0;
+    for (uint32_t i = 0; i < be->nendpoints; i++) {
+        assert_int_equal(be->endpoints[i].port, 8443);
+        v4 |= strcmp(be->endpoints[i].hostport, "127.0.0.1:8443") == 0;
+    }
+    assert_true(v4);
+    route_table_unref(t);
+    route_table_unref(plain);
+    route_cache_free(c);
+    ingress_model_free(m);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -996,6 +1032,7 @@ int main(void)
         cmocka_unit_test(publish_swaps_tables_under_load),
         cmocka_unit_test(slot_put_replaces_untaken_table),
         cmocka_unit_test(ten_thousand_ingresses_build_fast_and_route_right),
+        cmocka_unit_test(external_names_resolve_when_built_with_a_cache),
     };
     return cmocka_run_group_tests_name("routes", tests, NULL, NULL);
 }

@@ -94,7 +94,7 @@ static void parse_accepts_a_matching_pair(void **state)
     struct err e = {{0}};
     struct tls_cert *c = parse(a.crt, a.key, &e);
     assert_subject(c, "a.example.com");
-    tls_cert_free(c);
+    tls_cert_unref(c);
     pem_fini(&a);
 }
 
@@ -146,7 +146,7 @@ static void parse_takes_the_chain_after_the_leaf(void **state)
     struct err e = {{0}};
     struct tls_cert *c = parse(chain, leaf.key, &e);
     assert_subject(c, "leaf.example.com"); /* the first certificate is the leaf */
-    tls_cert_free(c);
+    tls_cert_unref(c);
     snprintf(chain, n, "%s%s", leaf.crt,
              "-----BEGIN CERTIFICATE-----\nbm90IGEgY2VydA==\n-----END CERTIFICATE-----\n");
     assert_null(parse(chain, leaf.key, &e));
@@ -162,7 +162,7 @@ static void self_signed_default_names_itself(void **state)
     struct err e = {{0}};
     struct tls_cert *c = tls_cert_self_signed(&e);
     assert_subject(c, "ferry default certificate");
-    tls_cert_free(c);
+    tls_cert_unref(c);
 }
 
 /* ---- the route table: certificates by SNI, redirects ------------------------ */
@@ -308,6 +308,50 @@ static void redirect_is_compiled_per_route(void **state)
     assert_int_equal(redirects(f->t, "p.example.com"), 0);     /* plain */
 }
 
+static struct route_table *build_cached(const char *yaml, struct route_cache *c)
+{
+    json_t *docs = NULL;
+    struct err e = {{0}};
+    if (yaml_load(yaml, strlen(yaml), &docs, &e) != 0)
+        fail_msg("yaml: %s", e.msg);
+    struct ingress_model *m = ingress_model_build(docs, NULL, &e);
+    assert_non_null(m);
+    struct route_table *t = route_table_build_cached(m, c, &e);
+    assert_non_null(t);
+    ingress_model_free(m);
+    json_decref(docs);
+    return t;
+}
+
+/* A Secret whose bytes did not change is not parsed again (the next table
+ * shares the certificate); new bytes are; and a table keeps its
+ * certificates after the cache and newer tables have let go of them. */
+static void certificates_are_cached_across_builds(void **state)
+{
+    struct fixture *f = *state;
+    struct pem a2 = make_pem("a2.example.com", NULL);
+    struct buf y1 = BUF_INIT, y2 = BUF_INIT;
+    add_secret(&y1, "a", f->a.crt, f->a.key);
+    add_ingress(&y1, "a", "a.example.com", "a", NULL);
+    add_secret(&y2, "a", a2.crt, a2.key);
+    add_ingress(&y2, "a", "a.example.com", "a", NULL);
+    struct route_cache *c = route_cache_new();
+    assert_non_null(c);
+    struct route_table *t1 = build_cached(y1.p, c);
+    struct route_table *t2 = build_cached(y1.p, c);
+    assert_ptr_equal(route_cert(t1, "a.example.com"), route_cert(t2, "a.example.com"));
+    struct route_table *t3 = build_cached(y2.p, c);
+    assert_subject(route_cert(t3, "a.example.com"), "a2.example.com");
+    route_table_unref(t2);
+    route_table_unref(t3);
+    route_cache_free(c);
+    assert_subject(route_cert(t1, "a.example.com"), "a.example.com");
+    route_table_unref(t1);
+    buf_fini(&y1);
+    buf_fini(&y2);
+    pem_fini(&a2);
+}
+
 int main(void)
 {
     const struct CMUnitTest parsing[] = {
@@ -324,6 +368,7 @@ int main(void)
         cmocka_unit_test(sni_unknown_or_absent_gets_the_default),
         cmocka_unit_test(sni_bad_secret_falls_back_to_the_default_not_the_wildcard),
         cmocka_unit_test(redirect_is_compiled_per_route),
+        cmocka_unit_test(certificates_are_cached_across_builds),
     };
     int rc = cmocka_run_group_tests_name("tls parsing", parsing, NULL, NULL);
     return rc | cmocka_run_group_tests_name("tls in route tables", table, setup, teardown);

@@ -139,6 +139,9 @@ def build_parser():
     p.add_argument("--fault-watch-drop-mode", choices=("abrupt", "clean"), default="abrupt")
     p.add_argument("--fault-hang-path", help="regex on path?query: matching requests never answer")
     p.add_argument("--fault-seed", type=int, help="seed for the error-rate random draws")
+    p.add_argument("--disable-resource", action="append", default=[], metavar="RESOURCE.GROUP",
+                   help="do not serve this built-in type (e.g. endpointslices.discovery.k8s.io; "
+                        "core types without a group: endpoints), as an old cluster; repeatable")
     p.add_argument("-v", "--verbose", action="store_true", help="log every request on stderr")
     return p
 
@@ -158,7 +161,11 @@ def main(argv=None):
     if args.auth == "cert" and not args.tls:
         raise SystemExit("fake-apiserver: --auth cert needs --tls")
 
-    registry = resources.Registry()
+    try:
+        registry = resources.Registry(
+            disabled={tuple(reversed((d.split(".", 1) + [""])[:2])) for d in args.disable_resource})
+    except ValueError as e:
+        raise SystemExit("fake-apiserver: --disable-resource: %s" % e) from None
     store = Store(registry, history_size=args.history)
     if args.state and os.path.exists(args.state):
         with open(args.state, "rb") as f:

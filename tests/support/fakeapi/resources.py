@@ -196,11 +196,17 @@ def _version_key(v):
 class Registry:
     """Every served resource type, looked up by (group, version, plural) and
     by (group, plural). Thread-safe; discovery documents are cached and
-    rebuilt when CRDs change."""
+    rebuilt when CRDs change. <disabled>: (group, plural) of built-in types
+    not served (an old cluster: absent from discovery, 404 on their paths)."""
 
-    def __init__(self):
+    def __init__(self, disabled=()):
         self.lock = threading.Lock()
-        self.builtin = {(rt.group, rt.version, rt.plural): rt for rt in BUILTIN}
+        unknown = set(disabled) - {rt.gr for rt in BUILTIN}
+        if unknown:
+            raise ValueError("no built-in resource %s" % ", ".join(
+                ".".join(x for x in (p, g) if x) for g, p in sorted(unknown)))
+        self.builtin = {(rt.group, rt.version, rt.plural): rt for rt in BUILTIN
+                        if rt.gr not in disabled}
         self.custom = {}  # crd name -> [ResourceType]
         self._rebuild()
 
