@@ -36,7 +36,7 @@ void backup_file_key(char *dst, size_t n, const char *name, const char *file)
     snprintf(dst, n, BACKUP_PREFIX "%s/%s", name, file);
 }
 
-int backup_name_valid(const char *name, struct err *e)
+int backup_name_valid(const char *kind, const char *name, struct err *e)
 {
     size_t n = strlen(name);
     int ok =
@@ -46,10 +46,10 @@ int backup_name_valid(const char *name, struct err *e)
              name[i] == '.';
     if (!ok)
         return err_set(e,
-                       "invalid backup name \"%s\": a lowercase RFC 1123 subdomain must consist "
+                       "invalid %s name \"%s\": a lowercase RFC 1123 subdomain must consist "
                        "of lower case alphanumeric characters, '-' or '.', and must start and "
                        "end with an alphanumeric character",
-                       name);
+                       kind, name);
     return 0;
 }
 
@@ -69,6 +69,16 @@ struct storage *backup_store_open(const char *location, struct location *loc, st
     }
     if (!s)
         location_fini(loc);
+    return s;
+}
+
+struct storage *backup_store_open_named(const char *kind, const char *name, const char *location,
+                                        struct location *loc)
+{
+    struct err e;
+    struct storage *s = NULL;
+    if (backup_name_valid(kind, name, &e) < 0 || !(s = backup_store_open(location, loc, &e)))
+        fprintf(stderr, "error: %s\n", e.msg);
     return s;
 }
 
@@ -574,7 +584,7 @@ static int report(const struct run *b, int recorded, const struct err *e)
 int backup_cmd_create(struct kube_client *k, const char *location, const struct backup_opts *o)
 {
     struct err e;
-    if (backup_name_valid(o->name, &e) < 0)
+    if (backup_name_valid("backup", o->name, &e) < 0)
         return fprintf(stderr, "error: %s\n", e.msg), 1;
     if (o->selector && *o->selector) {
         json_t *sel = record_selector_parse(o->selector, &e);

@@ -32,8 +32,9 @@ void backup_key(char *dst, size_t n, const char *name, const char *suffix);
 void backup_file_key(char *dst, size_t n, const char *name, const char *file);
 
 /* Velero's names are DNS-1123 subdomains; anything else would make odd
- * object keys. 0, or -1 with kubectl's wording in <e>. */
-int backup_name_valid(const char *name, struct err *e);
+ * object keys. 0, or -1 with kubectl's wording in <e>, which names <kind>
+ * ("backup", "restore"). */
+int backup_name_valid(const char *kind, const char *name, struct err *e);
 
 struct backup_opts {
     const char *name;
@@ -55,6 +56,11 @@ struct backup_opts {
  * backup_store_close. */
 struct storage *backup_store_open(const char *location, struct location *loc, struct err *e);
 void backup_store_close(struct storage *s, struct location *loc);
+/* backup_store_open for a command on the <kind> ("backup", "restore")
+ * named <name>, whose name is checked first (backup_name_valid). NULL,
+ * with "error: ..." printed, when either fails. */
+struct storage *backup_store_open_named(const char *kind, const char *name, const char *location,
+                                        struct location *loc);
 
 /* Appends <v> to <b> as logrus writes a logfmt value: bare when it holds
  * only [A-Za-z0-9-._/@^+], quoted and escaped otherwise. */

@@ -17,13 +17,11 @@
 #include "backup/tarball.h"
 #include "core/buf.h"
 #include "core/file.h"
-#include "core/output.h"
 #include "core/table.h"
 #include "storage/location.h"
 #include "storage/storage.h"
 
 #define KEY_MAX 1024
-#define RECORD_MAX ((size_t)4 << 20)
 #define GZ_MAX ((size_t)256 << 20)
 
 static int fail(const struct err *e)
@@ -39,21 +37,10 @@ static int load_record(struct storage *s, const struct location *loc, const char
                        json_t **out, struct err *e)
 {
     char key[KEY_MAX];
-    struct buf b = BUF_INIT;
-    *out = NULL;
     backup_file_key(key, sizeof key, name, BACKUP_RECORD);
-    int rc = storage_get_buf(s, key, &b, RECORD_MAX, e);
-    if (rc == 0) {
-        json_error_t je;
-        *out = json_loadb(b.p, b.len, 0, &je);
-        buf_fini(&b);
-        if (!*out)
-            return err_set(e, "%s: %s", key, je.text);
-        return 0;
-    }
-    buf_fini(&b);
+    int rc = record_load(s, key, out, e);
     if (rc != STORAGE_ENOTFOUND)
-        return -1;
+        return rc;
     time_t seen;
     rc = record_any_object(s, name, &seen, e);
     if (rc > 0)
@@ -201,29 +188,19 @@ static int print_objects(json_t *const *recs, size_t n, int single, const char *
         obj = json_pack("{s:s, s:s, s:{}, s:o}", "kind", "BackupList", "apiVersion", "velero.io/v1",
                         "metadata", "items", items);
     }
-    struct buf out = BUF_INIT, msg = BUF_INIT;
-    int rc = output_print(format, obj, 1, &out, &msg);
+    int rc = record_print(obj, format, stdout);
     json_decref(obj);
-    if (rc < 0) {
-        rc = output_fail(&msg);
-    } else {
-        fwrite(out.p, 1, out.len, stdout);
-        rc = 0;
-    }
-    buf_fini(&out);
-    buf_fini(&msg);
     return rc;
 }
 
 int backup_cmd_get(const char *location, const char *const *names, size_t n, const char *output)
 {
-    if (*output && strcmp(output, "json") && strcmp(output, "yaml") && strcmp(output, "table"))
-        return fprintf(stderr,
-                       "error: invalid output format '%s'. valid values are 'table', "
-                       "'json', 'yaml'\n",
-                       output),
-               1;
     struct err e;
+    if (record_output_check(output))
+        return 1;
+    for (size_t i = 0; i < n; i++)
+        if (backup_name_valid("backup", names[i], &e) < 0)
+            return fail(&e);
     struct location l, *loc = &l;
     struct storage *s = backup_store_open(location, loc, &e);
     if (!s)
@@ -274,18 +251,6 @@ out:
 
 /* ---- describe ---- */
 
-static void list_or_none(const json_t *spec, const char *field, const char *none)
-{
-    const json_t *v = json_object_get(spec, field);
-    if (!json_array_size(v)) {
-        fputs(none, stdout);
-        return;
-    }
-    size_t i;
-    json_t *x;
-    json_array_foreach(v, i, x) printf("%s%s", i ? ", " : "", json_string_value(x));
-}
-
 static void print_resource_list(struct storage *s, const char *name)
 {
     char key[KEY_MAX];
@@ -309,7 +274,10 @@ static void print_resource_list(struct storage *s, const char *name)
         printf("  %s:\n", type);
         size_t i;
         json_t *x;
-        json_array_foreach(names, i, x) printf("    - %s\n", json_string_value(x));
+        json_array_foreach(names, i, x)
+        {
+            printf("    - %s\n", json_string_value(x));
+        }
     }
     json_decref(list);
 }
@@ -318,9 +286,9 @@ int backup_cmd_describe(const char *location, const char *name, int details)
 {
     struct err e;
     struct location l, *loc = &l;
-    struct storage *s = backup_store_open(location, loc, &e);
+    struct storage *s = backup_store_open_named("backup", name, location, loc);
     if (!s)
-        return fail(&e);
+        return 1;
     json_t *r;
     int status = 1;
     if (load_record(s, loc, name, &r, &e) < 0) {
@@ -357,13 +325,13 @@ int backup_cmd_describe(const char *location, const char *name, int details)
     printf("Errors:    %lld\nWarnings:  %lld\n\n", record_iget(r, "status", "errors"),
            record_iget(r, "status", "warnings"));
     printf("Namespaces:\n  Included:  ");
-    list_or_none(spec, "includedNamespaces", "*");
+    record_print_list(stdout, spec, "includedNamespaces", "*");
     printf("\n  Excluded:  ");
-    list_or_none(spec, "excludedNamespaces", "<none>");
+    record_print_list(stdout, spec, "excludedNamespaces", "<none>");
     printf("\n\nResources:\n  Included:        ");
-    list_or_none(spec, "includedResources", "*");
+    record_print_list(stdout, spec, "includedResources", "*");
     printf("\n  Excluded:        ");
-    list_or_none(spec, "excludedResources", "<none>");
+    record_print_list(stdout, spec, "excludedResources", "<none>");
     const json_t *cl = json_object_get(spec, "includeClusterResources");
     printf("\n  Cluster-scoped:  %s\n\n", !cl                ? "auto"
                                           : json_is_true(cl) ? "included"
@@ -395,12 +363,10 @@ out:
 int backup_cmd_logs(const char *location, const char *name)
 {
     struct err e;
-    if (backup_name_valid(name, &e) < 0)
-        return fail(&e);
     struct location l, *loc = &l;
-    struct storage *s = backup_store_open(location, loc, &e);
+    struct storage *s = backup_store_open_named("backup", name, location, loc);
     if (!s)
-        return fail(&e);
+        return 1;
     char key[KEY_MAX];
     struct buf b = BUF_INIT;
     backup_key(key, sizeof key, name, "-logs.gz");
@@ -448,7 +414,7 @@ static int to_file(void *arg, const char *p, size_t n)
 int backup_cmd_download(const char *location, const char *name, const char *file, int force)
 {
     struct err e;
-    if (backup_name_valid(name, &e) < 0)
+    if (backup_name_valid("backup", name, &e) < 0)
         return fail(&e);
     char def[KEY_MAX], key[KEY_MAX], tmp[KEY_MAX + 16];
     if (!file || !*file) {
@@ -469,7 +435,8 @@ int backup_cmd_download(const char *location, const char *name, const char *file
     struct sink k = {mkstemp(tmp), 0};
     if (k.fd < 0) {
         char msg[128];
-        fprintf(stderr, "error: open %s: %s\n", tmp, file_strerror(errno, msg, sizeof msg));
+        fprintf(stderr, "error: cannot create %s: %s\n", file,
+                file_strerror(errno, msg, sizeof msg));
         goto out;
     }
     backup_key(key, sizeof key, name, ".tar.gz");
@@ -478,12 +445,13 @@ int backup_cmd_download(const char *location, const char *name, const char *file
         not_found(name, loc);
     } else if (rc < 0 && k.err) {
         char msg[128];
-        fprintf(stderr, "error: write %s: %s\n", tmp, file_strerror(k.err, msg, sizeof msg));
+        fprintf(stderr, "error: cannot write %s: %s\n", file,
+                file_strerror(k.err, msg, sizeof msg));
     } else if (rc < 0) {
         fail(&e);
     } else if (fchmod(k.fd, 0644) < 0 || fsync(k.fd) < 0 || rename(tmp, file) < 0) {
         char msg[128];
-        fprintf(stderr, "error: rename %s %s: %s\n", tmp, file,
+        fprintf(stderr, "error: cannot write %s: %s\n", file,
                 file_strerror(errno, msg, sizeof msg));
     } else {
         char *abs = realpath(file, NULL);
@@ -549,7 +517,7 @@ int backup_cmd_delete(const char *location, const char *const *names, size_t n, 
                                "or the --all flag\n"),
                1;
     for (size_t i = 0; i < n; i++)
-        if (backup_name_valid(names[i], &e) < 0)
+        if (backup_name_valid("backup", names[i], &e) < 0)
             return fail(&e);
     char what[300];
     if (all)

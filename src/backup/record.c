@@ -7,6 +7,8 @@
 
 #include "backup/backup.h"
 #include "backup/tarball.h"
+#include "core/buf.h"
+#include "core/output.h"
 #include "storage/storage.h"
 
 static int on_any(void *arg, const struct storage_entry *ent)
@@ -75,12 +77,14 @@ void record_duration(long long ms, char *dst, size_t n)
         snprintf(dst, n, "%s%ss", sign, secs);
 }
 
-static json_t *str_array(const char *const *v, size_t n)
+void record_set_list(json_t *obj, const char *key, const char *const *v, size_t n)
 {
+    if (!n)
+        return;
     json_t *a = json_array();
     for (size_t i = 0; i < n; i++)
         json_array_append_new(a, json_string(v[i]));
-    return a;
+    json_object_set_new(obj, key, a);
 }
 
 json_t *record_new(const struct backup_opts *o, const char *loc_name,
@@ -99,15 +103,12 @@ json_t *record_new(const struct backup_opts *o, const char *loc_name,
     /* as `velero backup create` fills them: "*" when no namespace is named */
     static const char *const star[] = {"*"};
     if (o->n_include_ns)
-        json_object_set_new(spec, "includedNamespaces", str_array(o->include_ns, o->n_include_ns));
+        record_set_list(spec, "includedNamespaces", o->include_ns, o->n_include_ns);
     else
-        json_object_set_new(spec, "includedNamespaces", str_array(star, 1));
-    if (o->n_exclude_ns)
-        json_object_set_new(spec, "excludedNamespaces", str_array(o->exclude_ns, o->n_exclude_ns));
-    if (o->n_include_res)
-        json_object_set_new(spec, "includedResources", str_array(o->include_res, o->n_include_res));
-    if (o->n_exclude_res)
-        json_object_set_new(spec, "excludedResources", str_array(o->exclude_res, o->n_exclude_res));
+        record_set_list(spec, "includedNamespaces", star, 1);
+    record_set_list(spec, "excludedNamespaces", o->exclude_ns, o->n_exclude_ns);
+    record_set_list(spec, "includedResources", o->include_res, o->n_include_res);
+    record_set_list(spec, "excludedResources", o->exclude_res, o->n_exclude_res);
     if (o->selector && *o->selector) {
         json_t *sel = record_selector_parse(o->selector, NULL);
         if (sel)
@@ -149,12 +150,68 @@ json_t *record_incomplete(const char *name, const char *loc_name, time_t seen)
 
 const char *record_sget(const json_t *o, const char *a, const char *b)
 {
-    return json_string_value(json_object_get(json_object_get(o, a), b));
+    const json_t *v = json_object_get(o, a);
+    return json_string_value(b ? json_object_get(v, b) : v);
 }
 
 long long record_iget(const json_t *o, const char *a, const char *b)
 {
     return json_integer_value(json_object_get(json_object_get(o, a), b));
+}
+
+int record_load(struct storage *s, const char *key, json_t **out, struct err *e)
+{
+    struct buf b = BUF_INIT;
+    *out = NULL;
+    int rc = storage_get_buf(s, key, &b, RECORD_MAX_BYTES, e);
+    if (!rc) {
+        json_error_t je;
+        *out = json_loadb(b.p ? b.p : "", b.len, 0, &je);
+        if (!*out) {
+            rc = err_set(e, "%s: %s", key, je.text);
+        } else if (!json_is_object(*out)) {
+            json_decref(*out);
+            *out = NULL;
+            rc = err_set(e, "%s: not a JSON object", key);
+        }
+    }
+    buf_fini(&b);
+    return rc;
+}
+
+int record_output_check(const char *output)
+{
+    if (!*output || !strcmp(output, "table") || !strcmp(output, "json") || !strcmp(output, "yaml"))
+        return 0;
+    fprintf(stderr, "error: invalid output format '%s'. valid values are 'table', 'json', 'yaml'\n",
+            output);
+    return 1;
+}
+
+void record_print_list(FILE *out, const json_t *obj, const char *key, const char *none)
+{
+    const json_t *v = json_object_get(obj, key);
+    if (!json_array_size(v)) {
+        fputs(none, out);
+        return;
+    }
+    size_t i;
+    const json_t *x;
+    json_array_foreach(v, i, x)
+    {
+        fprintf(out, "%s%s", i ? ", " : "", json_string_value(x));
+    }
+}
+
+int record_print(const json_t *obj, const char *format, FILE *out)
+{
+    struct buf b = BUF_INIT, msg = BUF_INIT;
+    int rc = output_print(format, obj, 1, &b, &msg) < 0 ? output_fail(&msg) : 0;
+    if (!rc)
+        fwrite(b.p ? b.p : "", 1, b.len, out);
+    buf_fini(&b);
+    buf_fini(&msg);
+    return rc;
 }
 
 void record_go_time(const char *stamp, char *dst, size_t n)

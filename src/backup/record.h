@@ -5,6 +5,7 @@
 #define FERRY_BACKUP_RECORD_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <time.h>
 
 #include <jansson.h>
@@ -47,9 +48,29 @@ time_t record_time_parse(const char *s);
 void record_go_time(const char *stamp, char *dst, size_t n);
 
 /* The string (NULL when absent) and the integer (0) at <o>.<a>.<b>, as in
- * status.phase. */
+ * status.phase; record_sget with <b> NULL: the string at <o>.<a>. */
 const char *record_sget(const json_t *o, const char *a, const char *b);
 long long record_iget(const json_t *o, const char *a, const char *b);
+
+/* Sets <obj>.<key> to the array of the <n> strings of <v>; nothing when
+ * <n> is 0 (Go's omitempty). */
+void record_set_list(json_t *obj, const char *key, const char *const *v, size_t n);
+
+/* Reads the JSON object at <key> of <s> (a record: at most
+ * RECORD_MAX_BYTES) into *out. Returns 0, STORAGE_ENOTFOUND (*out NULL, <e>
+ * set), or -1 with <e> set (read failed, or not JSON). */
+#define RECORD_MAX_BYTES ((size_t)4 << 20)
+int record_load(struct storage *s, const char *key, json_t **out, struct err *e);
+
+/* The -o values of `get` commands: "" or "table" (the table), "json",
+ * "yaml". Returns 0, or prints kubectl's message and returns 1. */
+int record_output_check(const char *output);
+/* Prints the strings of the array <obj>.<key> to <out>, separated by ", ",
+ * or <none> when there is none (describe's "Included:  a, b"). */
+void record_print_list(FILE *out, const json_t *obj, const char *key, const char *none);
+/* Prints <obj> as -o <format> ("json" or "yaml") to <out>. Returns the
+ * exit status. */
+int record_print(const json_t *obj, const char *format, FILE *out);
 
 /* Go's time.Duration.String() for a whole number of milliseconds: "720h0m0s",
  * "1.5s", "500ms", "0s". */

@@ -149,12 +149,6 @@ static int set_has(const json_t *set, const char *key)
     return key && json_object_get(set, key) != NULL;
 }
 
-static const char *str_at(const json_t *o, const char *a, const char *b)
-{
-    const json_t *v = json_object_get(o, a);
-    return json_string_value(b ? json_object_get(v, b) : v);
-}
-
 /* ---- reading the backup ---- */
 
 static int dir_matches(char **list, size_t n, const char *dir)
@@ -194,7 +188,7 @@ static int cluster_included(const struct run *r, const char *dir, const json_t *
     if (all_namespaces(r))
         return 1;
     if (!strcmp(dir, "persistentvolumes")) {
-        const char *ns = str_at(json_object_get(obj, "spec"), "claimRef", "namespace");
+        const char *ns = record_sget(json_object_get(obj, "spec"), "claimRef", "namespace");
         return ns && filter_namespace(&r->nsf, ns);
     }
     return !strcmp(dir, CRD_DIR) ? -1 : 0;
@@ -203,8 +197,8 @@ static int cluster_included(const struct run *r, const char *dir, const json_t *
 /* The backup directory of a CRD's objects: "<plural>.<group>". */
 static void crd_dir(const json_t *spec, char *dst, size_t n)
 {
-    snprintf(dst, n, "%s.%s", str_at(spec, "names", "plural") ?: "",
-             str_at(spec, "group", NULL) ?: "");
+    snprintf(dst, n, "%s.%s", record_sget(spec, "names", "plural") ?: "",
+             record_sget(spec, "group", NULL) ?: "");
 }
 
 static int on_entry(void *arg, const char *dir, const char *ns, const char *name, const char *text,
@@ -262,7 +256,7 @@ static int on_entry(void *arg, const char *dir, const char *ns, const char *name
     if (deferred)
         it->skip = SKIP_DEFERRED;
     if (!it->skip) {
-        set_add(r->uids, str_at(obj, "metadata", "uid"));
+        set_add(r->uids, record_sget(obj, "metadata", "uid"));
         if (ns)
             set_add(r->ns_dirs, dir);
     }
@@ -275,10 +269,10 @@ static int on_entry(void *arg, const char *dir, const char *ns, const char *name
         crd_dir(spec, key, sizeof key);
         set_add(r->crd_dirs, key);
     } else if (!strcmp(dir, "persistentvolumes") && !it->skip && !r->o->restore_volumes &&
-               !strcmp(str_at(spec, "persistentVolumeReclaimPolicy", NULL) ?: "", "Delete")) {
+               !strcmp(record_sget(spec, "persistentVolumeReclaimPolicy", NULL) ?: "", "Delete")) {
         it->skip = SKIP_DELETE_PV;
-    } else if (!strcmp(dir, "persistentvolumeclaims") && str_at(spec, "volumeName", NULL)) {
-        if (!(it->claim = strdup(str_at(spec, "volumeName", NULL))))
+    } else if (!strcmp(dir, "persistentvolumeclaims") && record_sget(spec, "volumeName", NULL)) {
+        if (!(it->claim = strdup(record_sget(spec, "volumeName", NULL))))
             goto oom;
     }
     json_decref(obj);
@@ -392,7 +386,7 @@ static int identical(const struct run *r, const char *dir, const json_t *obj,
 static void keep_allocated(json_t *obj, const char *dir, const json_t *existing)
 {
     json_t *md = json_object_get(obj, "metadata");
-    const char *rv = str_at(existing, "metadata", "resourceVersion");
+    const char *rv = record_sget(existing, "metadata", "resourceVersion");
     if (rv)
         json_object_set_new(md, "resourceVersion", json_string(rv));
     json_t *spec = json_object_get(obj, "spec");
@@ -449,10 +443,10 @@ static json_t *prepare(struct run *r, const struct item *it)
 static void dry_row(struct run *r, const json_t *obj, const struct item *it, const char *ns,
                     const char *action)
 {
-    const char *kind = str_at(obj, "kind", NULL);
+    const char *kind = record_sget(obj, "kind", NULL);
     table_add(r->dry, kind ? kind : it->dir);
     table_add(r->dry, ns ? ns : "<none>");
-    table_add(r->dry, str_at(obj, "metadata", "name") ?: it->name);
+    table_add(r->dry, record_sget(obj, "metadata", "name") ?: it->name);
     table_add(r->dry, action);
     table_end_row(r->dry);
 }
@@ -514,7 +508,7 @@ static void finish(struct run *r, struct item *it, const json_t *obj, const char
             dry_print(r, obj);
     } else if (!msg) {
         logline(r, "info", "%s %s %s%s%s", action, it->dir, ns ? ns : "", ns ? "/" : "",
-                str_at(obj, "metadata", "name") ?: it->name);
+                record_sget(obj, "metadata", "name") ?: it->name);
     }
     r->finished++;
     progress(r);
@@ -535,16 +529,17 @@ static void restore_one(struct run *r, struct item *it)
         finish(r, it, NULL, it->ns, OUT_FAILED, "failed", 1, msg);
         return;
     }
-    const char *ns = str_at(obj, "metadata", "namespace");
-    const char *name = str_at(obj, "metadata", "name") ?: it->name;
+    const char *ns = record_sget(obj, "metadata", "namespace");
+    const char *name = record_sget(obj, "metadata", "name") ?: it->name;
     const struct kube_discovery *d = kube_discover(r->k, &e);
-    const struct kube_resource *res = resource_for(d, it->dir, str_at(obj, "apiVersion", NULL));
+    const struct kube_resource *res =
+        resource_for(d, it->dir, record_sget(obj, "apiVersion", NULL));
     if (!res) {
         if (r->o->dry_run && set_has(r->crd_dirs, it->dir)) {
             finish(r, it, obj, ns, OUT_CREATED, "create", 0, NULL);
         } else {
             snprintf(msg, sizeof msg, "%s %s: the server does not serve %s in version %s", it->dir,
-                     name, it->dir, str_at(obj, "apiVersion", NULL) ?: "(none)");
+                     name, it->dir, record_sget(obj, "apiVersion", NULL) ?: "(none)");
             finish(r, it, obj, ns, OUT_FAILED, "failed", 1, msg);
         }
         json_decref(obj);
@@ -573,7 +568,7 @@ static void restore_one(struct run *r, struct item *it)
         snprintf(msg, sizeof msg,
                  "could not restore, %s \"%s\" already exists. Warning: the in-cluster version "
                  "is different than the backed-up version",
-                 str_at(obj, "kind", NULL) ?: it->dir, name);
+                 record_sget(obj, "kind", NULL) ?: it->dir, name);
         finish(r, it, obj, ns, OUT_SKIPPED, "skip (exists)", 0, r->o->dry_run ? NULL : msg);
     } else {
         keep_allocated(obj, it->dir, existing);
@@ -678,8 +673,8 @@ static int established(const json_t *crd)
     const json_t *c;
     json_array_foreach(json_object_get(json_object_get(crd, "status"), "conditions"), i, c)
     {
-        if (!strcmp(str_at(c, "type", NULL) ?: "", "Established") &&
-            !strcmp(str_at(c, "status", NULL) ?: "", "True"))
+        if (!strcmp(record_sget(c, "type", NULL) ?: "", "Established") &&
+            !strcmp(record_sget(c, "status", NULL) ?: "", "True"))
             return 1;
     }
     return 0;
@@ -748,14 +743,6 @@ static void run_all(struct run *r)
 
 /* ---- the record ---- */
 
-static json_t *str_array(const char *const *v, size_t n)
-{
-    json_t *a = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(a, json_string(v[i]));
-    return a;
-}
-
 static json_t *mapping_json(const struct restore_mapping *m)
 {
     json_t *o = json_object();
@@ -772,14 +759,10 @@ static json_t *restore_object(const struct run *r, const char *phase, time_t sta
     record_time(start, t0, sizeof t0);
     record_time(end, t1, sizeof t1);
     json_t *spec = json_pack("{s:s}", "backupName", o->backup);
-    if (o->ninclude_ns)
-        json_object_set_new(spec, "includedNamespaces", str_array(o->include_ns, o->ninclude_ns));
-    if (o->nexclude_ns)
-        json_object_set_new(spec, "excludedNamespaces", str_array(o->exclude_ns, o->nexclude_ns));
-    if (o->ninclude_res)
-        json_object_set_new(spec, "includedResources", str_array(o->include_res, o->ninclude_res));
-    if (o->nexclude_res)
-        json_object_set_new(spec, "excludedResources", str_array(o->exclude_res, o->nexclude_res));
+    record_set_list(spec, "includedNamespaces", o->include_ns, o->ninclude_ns);
+    record_set_list(spec, "excludedNamespaces", o->exclude_ns, o->nexclude_ns);
+    record_set_list(spec, "includedResources", o->include_res, o->ninclude_res);
+    record_set_list(spec, "excludedResources", o->exclude_res, o->nexclude_res);
     if (o->maps.ns.n)
         json_object_set_new(spec, "namespaceMapping", mapping_json(&o->maps.ns));
     /* Not Velero's: ferry's volume mappings, kept so describe can show them. */
@@ -905,22 +888,28 @@ static void run_fini(struct run *r)
 static int check_backup(struct run *r, struct err *e)
 {
     char key[1024];
-    struct buf b = BUF_INIT;
+    json_t *bk;
     backup_file_key(key, sizeof key, r->o->backup, BACKUP_RECORD);
-    int rc = storage_get_buf(r->s, key, &b, (size_t)4 << 20, e);
-    if (rc == STORAGE_ENOTFOUND) {
-        rc = err_set(e, "backup \"%s\" not found in location \"%s\"", r->o->backup, r->loc.name);
-    } else if (!rc) {
-        json_t *bk = json_loadb(b.p ? b.p : "", b.len, 0, NULL);
-        const char *phase = str_at(json_object_get(bk, "status"), "phase", NULL);
-        if (!phase || (strcmp(phase, "Completed") && strcmp(phase, "PartiallyFailed")))
-            rc = err_set(e,
-                         "backup \"%s\" is %s: only a Completed or PartiallyFailed backup "
-                         "can be restored",
-                         r->o->backup, phase ? phase : "unreadable");
-        json_decref(bk);
-    }
-    buf_fini(&b);
+    int rc = record_load(r->s, key, &bk, e);
+    time_t seen;
+    /* Files without a record: `backup get` lists such a backup as Failed. */
+    if (rc == STORAGE_ENOTFOUND && record_any_object(r->s, r->o->backup, &seen, e) > 0)
+        return err_set(e,
+                       "backup \"%s\" is incomplete: no " BACKUP_RECORD " (it was interrupted, "
+                       "or is being written right now); only a Completed or PartiallyFailed "
+                       "backup can be restored",
+                       r->o->backup);
+    if (rc == STORAGE_ENOTFOUND)
+        return err_set(e, "backup \"%s\" not found in location \"%s\"", r->o->backup, r->loc.name);
+    if (rc)
+        return -1;
+    const char *phase = record_sget(bk, "status", "phase");
+    if (!phase || (strcmp(phase, "Completed") && strcmp(phase, "PartiallyFailed")))
+        rc = err_set(e,
+                     "backup \"%s\" is %s: only a Completed or PartiallyFailed backup can be "
+                     "restored",
+                     r->o->backup, phase ? phase : "without a phase");
+    json_decref(bk);
     return rc;
 }
 
@@ -989,9 +978,9 @@ static int create(struct run *r, const char *location, struct err *e)
     } else {
         snprintf(r->name, sizeof r->name, "%s", o->name);
     }
-    if (backup_name_valid(r->name, NULL) < 0)
-        return err_set(e, "invalid restore name \"%s\": it must be a lowercase RFC 1123 subdomain",
-                       r->name);
+    if (backup_name_valid("backup", o->backup, e) < 0 ||
+        backup_name_valid("restore", r->name, e) < 0)
+        return -1;
     if (o->selector && *o->selector && !(r->selector = record_selector_parse(o->selector, e)))
         return -1;
     if (!(r->s = backup_store_open(location, &r->loc, e)))

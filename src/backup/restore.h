@@ -75,6 +75,9 @@ struct restore_opts {
                          * RESTORE_MAX_WORKERS) */
 };
 
+/* Frees the mappings and priorities of <o> (not <o> itself). */
+void restore_opts_fini(struct restore_opts *o);
+
 /* Runs a restore of <o> from the storage location named <location> (NULL
  * or "": the default one) into the cluster of <k>. Prints what
  * the user sees to <out> (the dry-run table or objects, the outcome) and

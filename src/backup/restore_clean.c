@@ -3,6 +3,7 @@
  * the new cluster must allocate for itself. */
 #include <string.h>
 
+#include "backup/record.h"
 #include "backup/restore_int.h"
 
 /* Never restored: cluster state that is only meaningful where it was made
@@ -25,14 +26,6 @@ static const char *const NEVER[] = {
     NULL,
 };
 
-static const char *str_at(const json_t *obj, const char *a, const char *b)
-{
-    const json_t *v = json_object_get(obj, a);
-    if (b)
-        v = json_object_get(v, b);
-    return json_string_value(v);
-}
-
 static int ends_with(const char *s, const char *suffix)
 {
     size_t n = strlen(s), m = strlen(suffix);
@@ -46,11 +39,26 @@ const char *restore_never_reason(const char *dir, const json_t *obj)
             return "never restored";
     if (ends_with(dir, ".ferry.dev"))
         return "ferry record";
+    /* The API server keeps default/kubernetes pointing at itself: the old
+     * cluster's copy would send the new cluster's pods to the old API
+     * server until its reconciler put it back. */
+    const char *ns = record_sget(obj, "metadata", "namespace");
+    const char *name = record_sget(obj, "metadata", "name");
+    if ((!strcmp(dir, "services") || !strcmp(dir, "endpoints") ||
+         !strcmp(dir, "endpointslices.discovery.k8s.io")) &&
+        ns && !strcmp(ns, "default") && name && !strcmp(name, "kubernetes"))
+        return "kept by the API server";
+    /* The controller manager publishes the cluster's own CA in every
+     * namespace: the old cluster's must not replace it. */
+    if (!strcmp(dir, "configmaps") && name && !strcmp(name, "kube-root-ca.crt"))
+        return "published by the cluster (its own CA)";
     if (!strcmp(dir, "leases.coordination.k8s.io")) {
-        const json_t *md = json_object_get(obj, "metadata");
-        const char *ns = json_string_value(json_object_get(md, "namespace"));
-        const char *holder = str_at(json_object_get(obj, "spec"), "holderIdentity", NULL);
-        if ((ns && !strcmp(ns, "kube-node-lease")) || (holder && *holder))
+        /* A leader election writes holderIdentity and the times; a leader
+         * that stops empties holderIdentity (client-go's ReleaseOnCancel,
+         * ferry's ingress controller) but the Lease is still its own. */
+        const json_t *spec = json_object_get(obj, "spec");
+        if ((ns && !strcmp(ns, "kube-node-lease")) || json_object_get(spec, "holderIdentity") ||
+            json_object_get(spec, "acquireTime") || json_object_get(spec, "renewTime"))
             return "lease of a controller";
     }
     if (!strcmp(dir, "endpointslices.discovery.k8s.io")) {
@@ -110,6 +118,35 @@ static void clean_service(json_t *obj, int preserve_nodeports)
         json_object_del(spec, "healthCheckNodePort");
 }
 
+/* Removes <key> from <parent>.<member> (an object), and the member once
+ * it is empty. */
+static void del_emptied(json_t *parent, const char *member, const char *key)
+{
+    json_t *o = json_object_get(parent, member);
+    json_object_del(o, key);
+    if (o && !json_object_size(o))
+        json_object_del(parent, member);
+}
+
+/* A Job's selector is generated from its uid unless manualSelector: the
+ * API server refuses the old cluster's uid in the selector or the pod
+ * template (Velero's job action does the same). */
+static void clean_job(json_t *spec)
+{
+    static const char *const uid_labels[] = {"controller-uid", "batch.kubernetes.io/controller-uid",
+                                             NULL};
+    if (json_is_true(json_object_get(spec, "manualSelector")))
+        return;
+    json_t *sel = json_object_get(spec, "selector");
+    json_t *tmd = json_object_get(json_object_get(spec, "template"), "metadata");
+    for (size_t i = 0; uid_labels[i]; i++) {
+        del_emptied(sel, "matchLabels", uid_labels[i]);
+        del_emptied(tmd, "labels", uid_labels[i]);
+    }
+    if (sel && !json_object_size(sel))
+        json_object_del(spec, "selector");
+}
+
 void restore_clean(json_t *obj, const char *dir, int preserve_nodeports)
 {
     static const char *const meta[] = {
@@ -123,6 +160,8 @@ void restore_clean(json_t *obj, const char *dir, int preserve_nodeports)
     json_t *spec = json_object_get(obj, "spec");
     if (!strcmp(dir, "services")) {
         clean_service(obj, preserve_nodeports);
+    } else if (!strcmp(dir, "jobs.batch")) {
+        clean_job(spec);
     } else if (!strcmp(dir, "pods")) {
         /* The old cluster's node: the scheduler picks one in the new. */
         json_object_del(spec, "nodeName");
@@ -149,7 +188,7 @@ const char *restore_controller_uid(const json_t *obj)
     json_array_foreach(json_object_get(json_object_get(obj, "metadata"), "ownerReferences"), i, ref)
     {
         if (json_is_true(json_object_get(ref, "controller")))
-            return str_at(ref, "uid", NULL);
+            return record_sget(ref, "uid", NULL);
     }
     return NULL;
 }

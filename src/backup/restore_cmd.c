@@ -1,9 +1,7 @@
 /* ferry restore get, describe, logs: the records a restore leaves in the
  * storage location (restores/<name>/), printed as Velero prints them. */
 #include <stdio.h>
-#include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include <jansson.h>
 
@@ -11,13 +9,11 @@
 #include "backup/record.h"
 #include "backup/restore_int.h"
 #include "backup/tarball.h"
-#include "core/output.h"
 #include "core/table.h"
 #include "storage/location.h"
 #include "storage/storage.h"
 
 #define RESTORES_PREFIX "restores/"
-#define RECORD_MAX ((size_t)4 << 20)
 #define LOGS_MAX ((size_t)256 << 20)
 
 void restore_key(char *dst, size_t n, const char *name, const char *file)
@@ -36,53 +32,11 @@ static int fail(const struct err *e)
 static json_t *load(struct storage *s, const struct location *loc, const char *name, struct err *e)
 {
     char key[1024];
-    struct buf b = BUF_INIT;
+    json_t *obj;
     restore_key(key, sizeof key, name, RESTORE_RECORD);
-    int rc = storage_get_buf(s, key, &b, RECORD_MAX, e);
-    json_t *obj = NULL;
-    if (rc == STORAGE_ENOTFOUND) {
+    if (record_load(s, key, &obj, e) == STORAGE_ENOTFOUND)
         err_set(e, "restore \"%s\" not found in location \"%s\"", name, loc->name);
-    } else if (!rc) {
-        json_error_t je;
-        if (!(obj = json_loadb(b.p ? b.p : "", b.len, 0, &je)))
-            err_set(e, "%s: %s", key, je.text);
-    }
-    buf_fini(&b);
     return obj;
-}
-
-static const char *sget(const json_t *o, const char *a, const char *b)
-{
-    return json_string_value(json_object_get(json_object_get(o, a), b));
-}
-
-static long long iget(const json_t *o, const char *a, const char *b)
-{
-    return json_integer_value(json_object_get(json_object_get(o, a), b));
-}
-
-/* Go's time.Time.String() in local time, as Velero's tables print times. */
-static void go_time(const char *stamp, char *dst, size_t n)
-{
-    time_t t = record_time_parse(stamp);
-    struct tm tm;
-    if (!t) {
-        snprintf(dst, n, "<nil>");
-        return;
-    }
-    localtime_r(&t, &tm);
-    strftime(dst, n, "%Y-%m-%d %H:%M:%S %z %Z", &tm);
-}
-
-static int print_doc(const json_t *obj, const char *format)
-{
-    struct buf out = BUF_INIT, msg = BUF_INIT;
-    int rc = output_print(format, obj, 1, &out, &msg) < 0 ? output_fail(&msg) : 0;
-    if (!rc)
-        fwrite(out.p ? out.p : "", 1, out.len, stdout);
-    buf_fini(&out);
-    buf_fini(&msg);
-    return rc;
 }
 
 /* ---- get ---- */
@@ -111,13 +65,11 @@ static int on_prefix(void *arg, const struct storage_entry *ent)
 
 int restore_cmd_get(const char *location, const char *name, const char *output, FILE *out)
 {
-    if (*output && strcmp(output, "json") && strcmp(output, "yaml") && strcmp(output, "table"))
-        return fprintf(stderr,
-                       "error: invalid output format '%s'. valid values are 'table', "
-                       "'json', 'yaml'\n",
-                       output),
-               1;
     struct err e;
+    if (record_output_check(output))
+        return 1;
+    if (name && backup_name_valid("restore", name, &e) < 0)
+        return fail(&e);
     struct location loc;
     struct storage *s = backup_store_open(location, &loc, &e);
     if (!s)
@@ -139,7 +91,7 @@ int restore_cmd_get(const char *location, const char *name, const char *output, 
         json_t *doc = name ? json_incref(json_array_get(l.items, 0))
                            : json_pack("{s:s, s:s, s:{}, s:O}", "apiVersion", "velero.io/v1",
                                        "kind", "RestoreList", "metadata", "items", l.items);
-        status = print_doc(doc, output);
+        status = record_print(doc, output, out);
         json_decref(doc);
         goto out;
     }
@@ -157,18 +109,18 @@ int restore_cmd_get(const char *location, const char *name, const char *output, 
     json_array_foreach(l.items, i, r)
     {
         char started[64], done[64], created[64], sel[1024];
-        go_time(sget(r, "status", "startTimestamp"), started, sizeof started);
-        go_time(sget(r, "status", "completionTimestamp"), done, sizeof done);
-        go_time(sget(r, "metadata", "creationTimestamp"), created, sizeof created);
+        record_go_time(record_sget(r, "status", "startTimestamp"), started, sizeof started);
+        record_go_time(record_sget(r, "status", "completionTimestamp"), done, sizeof done);
+        record_go_time(record_sget(r, "metadata", "creationTimestamp"), created, sizeof created);
         record_selector_format(json_object_get(json_object_get(r, "spec"), "labelSelector"), sel,
                                sizeof sel);
-        table_add(t, sget(r, "metadata", "name"));
-        table_add(t, sget(r, "spec", "backupName"));
-        table_add(t, sget(r, "status", "phase") ? sget(r, "status", "phase") : "New");
+        table_add(t, record_sget(r, "metadata", "name"));
+        table_add(t, record_sget(r, "spec", "backupName"));
+        table_add(t, record_sget(r, "status", "phase") ? record_sget(r, "status", "phase") : "New");
         table_add(t, started);
         table_add(t, done);
-        table_addf(t, "%lld", iget(r, "status", "errors"));
-        table_addf(t, "%lld", iget(r, "status", "warnings"));
+        table_addf(t, "%lld", record_iget(r, "status", "errors"));
+        table_addf(t, "%lld", record_iget(r, "status", "warnings"));
         table_add(t, created);
         table_add(t, sel);
         table_end_row(t);
@@ -185,20 +137,6 @@ out:
 }
 
 /* ---- describe ---- */
-
-static void list_or(FILE *out, const json_t *v, const char *none)
-{
-    if (!json_array_size(v)) {
-        fputs(none, out);
-        return;
-    }
-    size_t i;
-    json_t *x;
-    json_array_foreach(v, i, x)
-    {
-        fprintf(out, "%s%s", i ? ", " : "", json_string_value(x));
-    }
-}
 
 static void map_or(FILE *out, const char *title, const json_t *m)
 {
@@ -266,9 +204,9 @@ int restore_cmd_describe(const char *location, const char *name, FILE *out)
 {
     struct err e;
     struct location loc;
-    struct storage *s = backup_store_open(location, &loc, &e);
+    struct storage *s = backup_store_open_named("restore", name, location, &loc);
     if (!s)
-        return fail(&e);
+        return 1;
     json_t *r = load(s, &loc, name, &e), *results = NULL;
     int status = 1;
     if (!r) {
@@ -279,18 +217,18 @@ int restore_cmd_describe(const char *location, const char *name, FILE *out)
     struct buf b = BUF_INIT;
     snprintf(file, sizeof file, "restore-%s-results.gz", name);
     restore_key(key, sizeof key, name, file);
-    if (tarball_get_gz(s, key, RECORD_MAX, &b, &e) == 0)
+    if (tarball_get_gz(s, key, RECORD_MAX_BYTES, &b, &e) == 0)
         results = json_loadb(b.p ? b.p : "", b.len, 0, NULL);
     buf_fini(&b);
     const json_t *spec = json_object_get(r, "spec");
-    const char *phase = sget(r, "status", "phase");
+    const char *phase = record_sget(r, "status", "phase");
     char started[64], done[64], sel[1024];
-    go_time(sget(r, "status", "startTimestamp"), started, sizeof started);
-    go_time(sget(r, "status", "completionTimestamp"), done, sizeof done);
+    record_go_time(record_sget(r, "status", "startTimestamp"), started, sizeof started);
+    record_go_time(record_sget(r, "status", "completionTimestamp"), done, sizeof done);
     record_selector_format(json_object_get(spec, "labelSelector"), sel, sizeof sel);
     fprintf(out, "Name:         %s\nNamespace:    %s\n", name, RECORD_NAMESPACE);
     fprintf(out, "Labels:       velero.io/backup-name=%s\nAnnotations:  <none>\n\n",
-            sget(r, "spec", "backupName"));
+            record_sget(r, "spec", "backupName"));
     if (phase && strcmp(phase, "Completed"))
         fprintf(out,
                 "Phase:                       %s (run 'ferry restore logs %s' for more "
@@ -299,22 +237,22 @@ int restore_cmd_describe(const char *location, const char *name, FILE *out)
     else
         fprintf(out, "Phase:                       %s\n", phase ? phase : "New");
     fprintf(out, "Total items to be restored:  %lld\nItems restored:              %lld\n\n",
-            iget(json_object_get(r, "status"), "progress", "totalItems"),
-            iget(json_object_get(r, "status"), "progress", "itemsRestored"));
+            record_iget(json_object_get(r, "status"), "progress", "totalItems"),
+            record_iget(json_object_get(r, "status"), "progress", "itemsRestored"));
     fprintf(out, "Started:    %s\nCompleted:  %s\n\n", started, done);
-    const char *reason = sget(r, "status", "failureReason");
+    const char *reason = record_sget(r, "status", "failureReason");
     if (reason)
         fprintf(out, "Failure reason:  %s\n\n", reason);
     print_result(out, "Warnings", json_object_get(results, "warnings"));
     print_result(out, "Errors", json_object_get(results, "errors"));
-    fprintf(out, "Backup:  %s\n\nNamespaces:\n  Included:  ", sget(r, "spec", "backupName"));
-    list_or(out, json_object_get(spec, "includedNamespaces"), "all namespaces found in the backup");
+    fprintf(out, "Backup:  %s\n\nNamespaces:\n  Included:  ", record_sget(r, "spec", "backupName"));
+    record_print_list(out, spec, "includedNamespaces", "all namespaces found in the backup");
     fputs("\n  Excluded:  ", out);
-    list_or(out, json_object_get(spec, "excludedNamespaces"), "<none>");
+    record_print_list(out, spec, "excludedNamespaces", "<none>");
     fputs("\n\nResources:\n  Included:        ", out);
-    list_or(out, json_object_get(spec, "includedResources"), "*");
+    record_print_list(out, spec, "includedResources", "*");
     fputs("\n  Excluded:        ", out);
-    list_or(out, json_object_get(spec, "excludedResources"), "<none>");
+    record_print_list(out, spec, "excludedResources", "<none>");
     const json_t *cl = json_object_get(spec, "includeClusterResources");
     fprintf(out, "\n  Cluster-scoped:  %s\n\n",
             !cl                ? "auto"
@@ -328,7 +266,7 @@ int restore_cmd_describe(const char *location, const char *name, FILE *out)
     fprintf(out, "Restore PVs:  %s\n\n",
             json_is_true(json_object_get(spec, "restorePVs")) ? "true" : "auto");
     fprintf(out, "Existing Resource Policy:   %s\n\n",
-            sget(r, "spec", "existingResourcePolicy") ?: "<none>");
+            record_sget(r, "spec", "existingResourcePolicy") ?: "<none>");
     fprintf(out, "Preserve Service NodePorts:  %s\n",
             json_is_true(json_object_get(spec, "preserveNodePorts")) ? "true" : "auto");
     status = 0;
@@ -345,9 +283,9 @@ int restore_cmd_logs(const char *location, const char *name, FILE *out)
 {
     struct err e;
     struct location loc;
-    struct storage *s = backup_store_open(location, &loc, &e);
+    struct storage *s = backup_store_open_named("restore", name, location, &loc);
     if (!s)
-        return fail(&e);
+        return 1;
     char key[1024], file[600];
     snprintf(file, sizeof file, "restore-%s-logs.gz", name);
     restore_key(key, sizeof key, name, file);

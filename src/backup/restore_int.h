@@ -33,9 +33,11 @@ int restore_prio_rank(const struct restore_prio *p, const char *dir);
 
 /* Why an object of backup directory <dir> is never restored, or NULL when
  * it may be: nodes, events, Velero's and ferry's own records, node and
- * leader-election Leases, EndpointSlices kept by the EndpointSlice
- * controller. (Endpoints of Services with a selector depend on the other
- * objects of the backup: restore.c decides those.) */
+ * leader-election Leases (released ones too), EndpointSlices kept by the
+ * EndpointSlice controller, the API server's default/kubernetes Service,
+ * Endpoints and EndpointSlice, the kube-root-ca.crt ConfigMaps.
+ * (Endpoints of Services with a selector depend on the other objects of
+ * the backup: restore.c decides those.) */
 const char *restore_never_reason(const char *dir, const json_t *obj);
 
 /* The uid of the object's controller (the ownerReference with controller:
@@ -47,10 +49,10 @@ const char *restore_controller_uid(const json_t *obj);
  * uid, resourceVersion, timestamps, managedFields, ...) and what the new
  * cluster must allocate again (Services' cluster IPs, their auto-assigned
  * node ports unless <preserve_nodeports>, a Pod's node, a PV claimRef's
- * uid, a PVC's binding annotations). Nodeports that the
- * last-applied-configuration annotation shows were chosen by the user are
- * kept. Used on backed-up objects and on the existing objects they are
- * compared with. */
+ * uid, a PVC's binding annotations, a Job's generated controller-uid
+ * selector). Nodeports that the last-applied-configuration annotation
+ * shows were chosen by the user are kept. Used on backed-up objects and on
+ * the existing objects they are compared with. */
 void restore_clean(json_t *obj, const char *dir, int preserve_nodeports);
 
 /* ---- restore_map.c: mappings ---- */

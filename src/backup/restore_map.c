@@ -49,6 +49,15 @@ void restore_mapping_fini(struct restore_mapping *m)
     m->n = 0;
 }
 
+void restore_opts_fini(struct restore_opts *o)
+{
+    restore_mapping_fini(&o->maps.ns);
+    restore_mapping_fini(&o->maps.zone);
+    restore_mapping_fini(&o->maps.region);
+    restore_mapping_fini(&o->maps.storage_class);
+    restore_prio_fini(&o->prio);
+}
+
 const char *restore_map_region(const struct restore_maps *m, const char *region)
 {
     return restore_mapping_get(&m->region, region);
@@ -249,7 +258,11 @@ int restore_map_object(json_t *obj, const char *dir, const struct restore_maps *
     json_t *x;
     if (map_namespace_field(md, "namespace", m))
         return -ENOMEM;
-    if (!strcmp(dir, "namespaces") && map_namespace_field(md, "name", m))
+    /* The API server labels a Namespace with its own name: a moved one
+     * carries the new name there too. */
+    if (!strcmp(dir, "namespaces") &&
+        (map_namespace_field(md, "name", m) ||
+         map_namespace_field(json_object_get(md, "labels"), "kubernetes.io/metadata.name", m)))
         return -ENOMEM;
     if (!strcmp(dir, "persistentvolumes") &&
         map_namespace_field(json_object_get(spec, "claimRef"), "namespace", m))

@@ -28,15 +28,6 @@ static int mappings(const struct cli_ctx *c, const char *flag, struct restore_ma
     return restore_mapping_parse(m, v, n, name, &e) < 0 ? (cli_fail("%s", e.msg), -1) : 0;
 }
 
-static void opts_fini(struct restore_opts *o)
-{
-    restore_mapping_fini(&o->maps.ns);
-    restore_mapping_fini(&o->maps.zone);
-    restore_mapping_fini(&o->maps.region);
-    restore_mapping_fini(&o->maps.storage_class);
-    restore_prio_fini(&o->prio);
-}
-
 static int run_create(struct cli_ctx *c)
 {
     if (c->argc > 1)
@@ -93,7 +84,7 @@ static int run_create(struct cli_ctx *c)
         kube_client_free(k);
     }
 out:
-    opts_fini(&o);
+    restore_opts_fini(&o);
     return rc;
 }
 

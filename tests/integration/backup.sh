@@ -460,7 +460,11 @@ check "download: ./NAME-data.tar.gz, the stored tarball byte for byte" eval '[ "
 fr backup download full
 check "download refuses to overwrite without --force" eval 'err_has "already exists" && [ -z "$(ls "$TMP" | grep "full-data.tar.gz\.")" ]'
 fr backup download full -o "$TMP/x/y.tar.gz"
-check "download to a missing directory fails without leaving files" eval '[ "$RC" = 1 ] && [ ! -e "$TMP/x" ]'
+check "download to a missing directory fails without leaving files, naming the file asked for" eval '[ "$RC" = 1 ] && [ ! -e "$TMP/x" ] && err_has "error: cannot create $TMP/x/y.tar.gz: no such file or directory"'
+fr backup describe ../full
+check "describe: a name that is not a backup name is refused as such" eval 'err_has "invalid backup name \"../full\""'
+fr backup get full ../full
+check "get: likewise" eval 'err_has "invalid backup name \"../full\""'
 fr backup download nosuch -o "$TMP/n.tgz"
 check "download of a missing backup: not found, no file" eval 'err_has "backup \"nosuch\" not found" && [ -z "$(ls "$TMP" | grep "^n.tgz")" ]'
 

@@ -2,7 +2,9 @@
 # TAP tests for `ferry restore`: the migration of issue 6. Two fake API
 # servers, "us" (tests/integration/fixtures/backup plus controller-owned
 # ReplicaSets and Pods, NodePort and fixed-IP Services, a ServiceAccount
-# with a RoleBinding, Endpoints, an Event and a controller Lease) and "eu"
+# with a RoleBinding, Endpoints, an Event, a controller Lease and the API
+# server's default/kubernetes Service and Endpoints, a kube-root-ca.crt)
+# and "eu"
 # (empty), in one kubeconfig whose context the real kubectl switches. A
 # backup made with `ferry backup create` on "us" into an s3 location on
 # moto_server (a local directory when moto_server is missing) is listed
@@ -13,8 +15,9 @@
 # written), progress on a terminal, --resource-priorities (the order of the
 # creates in the server's request log), --restore-volumes with storage-class
 # mappings, a server that fails some creates (PartiallyFailed, the rest
-# restored, errors listed), a missing backup, a corrupt tarball (nothing
-# created), and get/describe/logs (no Secret data).
+# restored, errors listed), a missing backup, a backup without its record,
+# a corrupt tarball (nothing created), and get/describe/logs (no Secret
+# data).
 #
 # Environment: FERRY (the binary), KUBECTL (the real kubectl; skipped
 # without it). Only 127.0.0.1 is contacted.
@@ -152,6 +155,23 @@ metadata: {name: web-controller, namespace: web}
 spec: {holderIdentity: web-controller-7f9, leaseDurationSeconds: 15}
 ---
 apiVersion: v1
+kind: Service
+metadata: {name: kubernetes, namespace: default}
+spec:
+  clusterIP: 10.96.0.1
+  ports: [{name: https, port: 443, targetPort: 6443}]
+---
+apiVersion: v1
+kind: Endpoints
+metadata: {name: kubernetes, namespace: default}
+subsets: [{addresses: [{ip: 10.128.0.2}], ports: [{name: https, port: 6443}]}]
+---
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: kube-root-ca.crt, namespace: web}
+data: {ca.crt: "the us cluster's CA"}
+---
+apiVersion: v1
 kind: ServiceAccount
 metadata: {name: web-sa, namespace: web}
 ---
@@ -219,6 +239,20 @@ fi
 # 1-2. Back up on "us", list from "eu".
 fr backup create us-cluster --exclude-namespaces kube-system,kube-public --wait
 check "backup create us-cluster on \"us\" into $WHERE" eval '[ "$RC" = 0 ] && has "Completed"'
+# A zonal StorageClass, in a backup of its own (us-cluster, with namespaces
+# excluded, takes only the cluster objects they use).
+kc create -f - >/dev/null <<EOF
+apiVersion: storage.k8s.io/v1
+kind: StorageClass
+metadata: {name: zonal}
+provisioner: pd.csi.storage.gke.io
+parameters: {type: pd-ssd, zone: us-central1-a}
+allowedTopologies:
+- matchLabelExpressions:
+  - key: topology.gke.io/zone
+    values: [us-central1-a, us-central1-c]
+EOF
+fr backup create classes --include-resources storageclasses
 kc config use-context eu >/dev/null
 fr backup get
 check "backup get against \"eu\" lists us-cluster as Completed at once" \
@@ -254,6 +288,10 @@ check "no duplicated controller-owned objects: no ReplicaSet, only the Pod witho
 check "a restored Pod loses the old cluster's node" kj '"nodeName" not in d["spec"]' pod debug -n web
 check "never restored: Endpoints of a Service with a selector, Events, controller Leases" \
     eval '[ -z "$(kc get endpoints,events,leases -n web -o name 2>/dev/null)" ]'
+check "never restored: the API server's own default/kubernetes Service and Endpoints (the old cluster's address)" \
+    eval '[ -z "$(kc get services,endpoints -n default -o name 2>/dev/null)" ]'
+check "never restored: kube-root-ca.crt (the old cluster's CA; the new cluster publishes its own)" \
+    eval '! kc get cm kube-root-ca.crt -n web >/dev/null 2>&1'
 check "Services: cluster IPs allocated anew, headless keeps None" \
     eval 'kj "d[\"spec\"][\"clusterIP\"] != \"10.96.200.5\"" svc web-np -n web && kj "d[\"spec\"][\"clusterIP\"] == \"None\"" svc postgres -n db'
 check "Services: an auto-assigned node port is dropped, a chosen one kept" \
@@ -303,8 +341,29 @@ check "a restore name already taken is refused" eval '[ "$RC" = 1 ] && printf "%
 fr restore create moved --from-backup us-cluster --include-namespaces web --namespace-mappings web:web-copy
 check "--namespace-mappings web:web-copy: objects and RoleBinding subjects in web-copy" \
     eval '[ "$RC" = 0 ] && kc get cm web-config -n web-copy >/dev/null && kj "d[\"subjects\"][0][\"namespace\"] == \"web-copy\"" rolebinding web-sa-reads -n web-copy && kj "d[\"metadata\"][\"labels\"][\"ferry.dev/restore-name\"] == \"moved\"" ns web-copy'
+fr restore create moved-again --from-backup us-cluster --include-namespaces web --namespace-mappings web:web-copy --wait
+check "… restored again: the moved Namespace (labelled with its new name by the server) is identical, no warning" \
+    eval '[ "$RC" = 0 ] && has "Restore completed with status: Completed." && ! has "Namespace \"web-copy\" already exists" && kj "d[\"metadata\"][\"labels\"][\"kubernetes.io/metadata.name\"] == \"web-copy\"" ns web-copy'
+fr restore create --from-backup us-cluster --include-namespaces web --namespace-mappings web:web-copy --include-resources pv --existing-resource-policy update --dry-run -o json
+check "… and the PV claimed from the moved namespace follows it (claimRef)" \
+    eval '[ "$RC" = 0 ] && printf "%s\n" "$OUT" | "$PY" -S -c "import json,sys; d=json.load(sys.stdin); sys.exit(0 if d[\"metadata\"][\"name\"] == \"pv-web-data\" and d[\"spec\"][\"claimRef\"] == {\"apiVersion\": \"v1\", \"kind\": \"PersistentVolumeClaim\", \"namespace\": \"web-copy\", \"name\": \"web-data\"} else 1)"'
 check "--include-namespaces leaves the other namespaces and their cluster objects out" \
     eval '! kc get ns db-copy >/dev/null 2>&1 && [ -z "$(kc get cm -n web-copy -o name | grep postgres)" ]'
+
+# --include-cluster-resources: with namespaces chosen, unset takes only the
+# cluster objects they use, true all of them; false none (Namespaces aside).
+rows() { # the cluster-scoped objects a dry run selects
+    printf '%s\n' "$OUT" | grep -v "skip (cluster resource not used" |
+        awk '$2 == "<none>" {print $1 "/" $3}' | sort | tr '\n' ' '
+}
+fr restore create --from-backup us-cluster --include-namespaces db --dry-run
+unset_rows=$(rows)
+fr restore create --from-backup us-cluster --include-namespaces db --include-cluster-resources=true --dry-run
+true_rows=$(rows)
+fr restore create --from-backup us-cluster --include-cluster-resources=false --dry-run
+false_rows=$(rows)
+check "--include-cluster-resources: unset with --include-namespaces db, the db PV and Namespace only; true, every PV and the CRD; false, Namespaces only" \
+    eval '[ "$unset_rows" = "Namespace/db PersistentVolume/pv-postgres " ] && [[ "$true_rows" == *CustomResourceDefinition/widgets.example.com* ]] && [[ "$true_rows" == *PersistentVolume/pv-web-data* ]] && [[ "$true_rows" == *PersistentVolume/pv-postgres* ]] && [ -z "$(printf "%s\n" $false_rows | grep -v "^Namespace/")" ] && [[ "$false_rows" == *Namespace/web* ]]'
 
 # --wait on a terminal (script(1) gives it one): a progress line, then the phase.
 if command -v script >/dev/null 2>&1; then
@@ -349,20 +408,39 @@ fr restore get broken-api
 check "restore get shows PartiallyFailed with its error count" \
     eval '[ "$RC" = 0 ] && printf "%s\n" "$OUT" | grep -q "^broken-api *us-cluster *PartiallyFailed .* 1 *1 "'
 
+fr restore create --from-backup classes "${MAPS[@]}"
+check "StorageClass allowedTopologies and zone parameter mapped (a zone mapping, and a region mapping for the other zone)" \
+    eval '[ "$RC" = 0 ] && kj "d[\"allowedTopologies\"][0][\"matchLabelExpressions\"][0][\"values\"] == [\"europe-west1-b\", \"europe-west1-c\"] and d[\"parameters\"][\"zone\"] == \"europe-west1-b\"" storageclass zonal'
+
 # --restore-volumes brings back a Delete-policy PV, mapped; storage classes too.
 fr restore create vols --from-backup us-cluster "${MAPS[@]}" --include-resources pv \
     --restore-volumes --storage-class-mappings standard-rwo:premium-rwo
 check "--restore-volumes restores the CSI volume in europe-west1-b, with --storage-class-mappings" \
     eval '[ "$RC" = 0 ] && kj "d[\"spec\"][\"csi\"][\"volumeHandle\"] == \"projects/p/zones/europe-west1-b/disks/d\" and d[\"spec\"][\"storageClassName\"] == \"premium-rwo\" and d[\"spec\"][\"nodeAffinity\"][\"required\"][\"nodeSelectorTerms\"][0][\"matchExpressions\"][0][\"values\"] == [\"europe-west1-b\"]" pv pv-postgres'
 
+for cmd in describe logs get; do
+    fr restore $cmd ../nope
+    check "restore $cmd: a name that is not a restore name is refused as such" \
+        eval '[ "$RC" = 1 ] && printf "%s\n" "$ERR" | grep -q "^error: invalid restore name \"../nope\": a lowercase RFC 1123 subdomain"'
+done
+fr restore create --from-backup ../nope
+check "restore create --from-backup: likewise for the backup's name" \
+    eval '[ "$RC" = 1 ] && printf "%s\n" "$ERR" | grep -q "^error: invalid backup name \"../nope\""'
 fr restore create --from-backup nope
 check "a backup that does not exist: a clear error" \
     eval '[ "$RC" = 1 ] && printf "%s\n" "$ERR" | grep -q "backup \"nope\" not found in location \"default\""'
 
-# A corrupt tarball next to a Completed record: nothing is created.
-get_object backups/us-cluster/velero-backup.json | sed 's/us-cluster/corrupt/g' >"$TMP/rec.json"
 head -c 5000 /dev/urandom | gzip >"$TMP/corrupt.tar.gz"
 printf '\037\213garbage' >>"$TMP/corrupt.tar.gz"
+# A backup without its record (interrupted): `backup get` lists it as
+# Failed, and restore says so rather than "not found".
+put_object backups/cut/cut.tar.gz "$TMP/corrupt.tar.gz"
+fr restore create --from-backup cut
+check "a backup without its record: refused as incomplete, not as missing" \
+    eval '[ "$RC" = 1 ] && printf "%s\n" "$ERR" | grep -q "backup \"cut\" is incomplete: no velero-backup.json" && ! printf "%s\n" "$ERR" | grep -q "not found"'
+
+# A corrupt tarball next to a Completed record: nothing is created.
+get_object backups/us-cluster/velero-backup.json | sed 's/us-cluster/corrupt/g' >"$TMP/rec.json"
 put_object backups/corrupt/velero-backup.json "$TMP/rec.json"
 put_object backups/corrupt/corrupt.tar.gz "$TMP/corrupt.tar.gz"
 fake "$FLAKY" DELETE /_fake/requests >/dev/null

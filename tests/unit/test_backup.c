@@ -143,11 +143,13 @@ static void names_are_dns_subdomains(void **state)
 {
     (void)state;
     struct err e;
-    assert_int_equal(backup_name_valid("nightly-2026.11.28", &e), 0);
-    assert_int_equal(backup_name_valid("Nightly", &e), -1);
-    assert_int_equal(backup_name_valid("-x", &e), -1);
-    assert_int_equal(backup_name_valid("a/b", &e), -1);
-    assert_int_equal(backup_name_valid("", &e), -1);
+    assert_int_equal(backup_name_valid("backup", "nightly-2026.11.28", &e), 0);
+    assert_int_equal(backup_name_valid("backup", "Nightly", &e), -1);
+    assert_int_equal(backup_name_valid("backup", "-x", &e), -1);
+    assert_int_equal(backup_name_valid("backup", "a/b", &e), -1);
+    assert_int_equal(backup_name_valid("backup", "", &e), -1);
+    assert_int_equal(backup_name_valid("restore", "../x", &e), -1);
+    assert_non_null(strstr(e.msg, "invalid restore name \"../x\": a lowercase RFC 1123"));
 }
 
 static void excludes_win_over_includes(void **state)

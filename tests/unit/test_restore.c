@@ -125,6 +125,53 @@ static void nodes_events_and_controller_leases_are_never_restored(void **state)
     json_decref(o);
 }
 
+/* A leader that stops gives its Lease up (client-go's ReleaseOnCancel, and
+ * ferry's ingress controller) by emptying holderIdentity: still a
+ * controller's Lease, never restored. */
+static void released_leader_leases_are_never_restored(void **state)
+{
+    (void)state;
+    json_t *o = obj("{\"metadata\":{\"namespace\":\"ferry-system\",\"name\":"
+                    "\"ferry-ingress-controller-leader\"},\"spec\":{\"holderIdentity\":\"\","
+                    "\"leaseDurationSeconds\":1,\"renewTime\":\"2026-11-28T10:00:00.000000Z\","
+                    "\"leaseTransitions\":3}}");
+    assert_non_null(restore_never_reason("leases.coordination.k8s.io", o));
+    json_decref(o);
+    o = obj("{\"metadata\":{\"namespace\":\"app\",\"name\":\"lock\"},\"spec\":{"
+            "\"acquireTime\":\"2026-11-28T10:00:00.000000Z\"}}");
+    assert_non_null(restore_never_reason("leases.coordination.k8s.io", o));
+    json_decref(o);
+}
+
+/* default/kubernetes (Service, Endpoints, EndpointSlice) is the API
+ * server's own: restored, it would point the new cluster's pods at the old
+ * cluster's API server until the reconciler undoes it. */
+static void the_api_servers_own_service_is_never_restored(void **state)
+{
+    (void)state;
+    json_t *o = obj("{\"metadata\":{\"namespace\":\"default\",\"name\":\"kubernetes\"}}");
+    assert_non_null(restore_never_reason("services", o));
+    assert_non_null(restore_never_reason("endpoints", o));
+    assert_non_null(restore_never_reason("endpointslices.discovery.k8s.io", o));
+    assert_null(restore_never_reason("configmaps", o));
+    json_decref(o);
+    o = obj("{\"metadata\":{\"namespace\":\"web\",\"name\":\"kubernetes\"}}");
+    assert_null(restore_never_reason("services", o));
+    json_decref(o);
+}
+
+/* Every namespace has a kube-root-ca.crt ConfigMap that the controller
+ * manager publishes with the cluster's own CA: the old cluster's would
+ * warn in every namespace, and with the update policy replace the new CA. */
+static void the_published_root_ca_is_never_restored(void **state)
+{
+    (void)state;
+    json_t *o = obj("{\"metadata\":{\"namespace\":\"web\",\"name\":\"kube-root-ca.crt\"}}");
+    assert_non_null(restore_never_reason("configmaps", o));
+    assert_null(restore_never_reason("secrets", o));
+    json_decref(o);
+}
+
 static void only_a_controller_reference_makes_an_object_owned(void **state)
 {
     (void)state;
@@ -215,6 +262,34 @@ static void pv_claim_ref_keeps_name_but_not_uid(void **state)
 }
 
 /* ---- mappings ---- */
+
+/* The API server generates a Job's selector from the Job's new uid and
+ * refuses one that names another (the old cluster's) uid: the restored
+ * Job loses the old controller-uid labels, as Velero's job action does. A
+ * manual selector is the user's and stays. */
+static void jobs_lose_the_old_controller_uid(void **state)
+{
+    (void)state;
+    json_t *o =
+        obj("{\"metadata\":{\"name\":\"migrate\"},\"spec\":{\"selector\":{"
+            "\"matchLabels\":{\"batch.kubernetes.io/controller-uid\":\"u1\"}},"
+            "\"template\":{\"metadata\":{\"labels\":{\"batch.kubernetes.io/controller-uid\":"
+            "\"u1\",\"controller-uid\":\"u1\",\"job-name\":\"migrate\",\"app\":\"m\"}}}}}");
+    restore_clean(o, "jobs.batch", 0);
+    json_t *want = obj("{\"metadata\":{\"name\":\"migrate\"},\"spec\":{\"template\":{"
+                       "\"metadata\":{\"labels\":{\"job-name\":\"migrate\",\"app\":\"m\"}}}}}");
+    assert_true(json_equal(o, want));
+    json_decref(o);
+    json_decref(want);
+    o = obj("{\"metadata\":{},\"spec\":{\"manualSelector\":true,\"selector\":{\"matchLabels\":{"
+            "\"controller-uid\":\"mine\"}},\"template\":{\"metadata\":{\"labels\":{"
+            "\"controller-uid\":\"mine\"}}}}}");
+    want = json_deep_copy(o);
+    restore_clean(o, "jobs.batch", 0);
+    assert_true(json_equal(o, want));
+    json_decref(o);
+    json_decref(want);
+}
 
 static void mapping_flags_take_either_separator(void **state)
 {
@@ -342,6 +417,25 @@ static void namespace_mapping_moves_objects_and_binding_subjects(void **state)
     maps_fini(&m);
 }
 
+/* The API server labels every Namespace kubernetes.io/metadata.name=<name>:
+ * a moved Namespace must carry its new name there, or the server's label
+ * differs from the backup's and a second restore warns for nothing. */
+static void namespace_mapping_renames_the_metadata_name_label(void **state)
+{
+    (void)state;
+    struct restore_maps m;
+    maps_init(&m, "shop:shop2", NULL, NULL, NULL);
+    json_t *o = obj("{\"metadata\":{\"name\":\"shop\",\"labels\":{"
+                    "\"kubernetes.io/metadata.name\":\"shop\",\"team\":\"shop\"}}}");
+    assert_int_equal(restore_map_object(o, "namespaces", &m), 0);
+    const json_t *labels = json_object_get(json_object_get(o, "metadata"), "labels");
+    assert_string_equal(json_string_value(json_object_get(labels, "kubernetes.io/metadata.name")),
+                        "shop2");
+    assert_string_equal(json_string_value(json_object_get(labels, "team")), "shop");
+    json_decref(o);
+    maps_fini(&m);
+}
+
 /* ---- selectors ---- */
 
 static int matches(const char *selector, const json_t *o)
@@ -375,16 +469,21 @@ int main(void)
         cmocka_unit_test(default_priorities_put_crds_first_and_unlisted_together),
         cmocka_unit_test(priorities_flag_has_low_part_after_dash),
         cmocka_unit_test(nodes_events_and_controller_leases_are_never_restored),
+        cmocka_unit_test(released_leader_leases_are_never_restored),
+        cmocka_unit_test(the_api_servers_own_service_is_never_restored),
+        cmocka_unit_test(the_published_root_ca_is_never_restored),
         cmocka_unit_test(only_a_controller_reference_makes_an_object_owned),
         cmocka_unit_test(clean_drops_server_fields_and_status),
         cmocka_unit_test(services_lose_cluster_ips_but_headless_keeps_none),
         cmocka_unit_test(auto_assigned_nodeports_are_dropped_unless_preserved),
         cmocka_unit_test(pv_claim_ref_keeps_name_but_not_uid),
+        cmocka_unit_test(jobs_lose_the_old_controller_uid),
         cmocka_unit_test(mapping_flags_take_either_separator),
         cmocka_unit_test(region_mapping_moves_zones_of_the_region_unless_a_zone_mapping_says),
         cmocka_unit_test(pv_node_affinity_labels_and_disk_handles_move_zone),
         cmocka_unit_test(storage_class_allowed_topologies_and_params_move),
         cmocka_unit_test(namespace_mapping_moves_objects_and_binding_subjects),
+        cmocka_unit_test(namespace_mapping_renames_the_metadata_name_label),
         cmocka_unit_test(selectors_follow_kubectl_syntax),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
