@@ -38,7 +38,11 @@ RC=$?
 RSS=$(tail -1 "$TMP/rss")
 if [ "$RC" = 0 ]; then ok "backup of $COUNT ConfigMaps: Completed"; else
     not_ok "backup of $COUNT ConfigMaps: Completed" "exit $RC" "$(cat "$TMP/err")"; fi
-if [ "$RSS" -lt "$LIMIT_KB" ] 2>/dev/null; then ok "peak RSS ${RSS} KiB < ${LIMIT_KB} KiB"; else
+# AddressSanitizer's shadow memory and quarantine make a peak RSS say
+# nothing about ferry's own memory, so `make asan` skips this check.
+if ldd "$FERRY" 2>/dev/null | grep -q libasan; then
+    n=$((n + 1)); echo "ok $n - peak RSS bound # SKIP not meaningful under AddressSanitizer"
+elif [ "$RSS" -lt "$LIMIT_KB" ] 2>/dev/null; then ok "peak RSS ${RSS} KiB < ${LIMIT_KB} KiB"; else
     not_ok "peak RSS ${RSS} KiB < ${LIMIT_KB} KiB"; fi
 TB=$HOME/.local/share/ferry/backups/backups/bulk/bulk.tar.gz
 N=$(tar -tzf "$TB" | grep -c '^resources/configmaps/namespaces/')
