@@ -14,6 +14,7 @@
 
 #include "backup/backup.h"
 #include "backup/record.h"
+#include "backup/restore.h"
 #include "backup/tarball.h"
 #include "core/buf.h"
 #include "core/file.h"
@@ -499,6 +500,8 @@ static int delete_one(struct storage *s, const struct location *loc, const char 
         for (size_t i = 0; !status && i < ks.n; i++)
             if (strcmp(ks.v[i], rec))
                 status = storage_delete(s, ks.v[i], &e) < 0;
+        if (!status)
+            status = restore_delete_for_backup(s, loc, name, &e) < 0;
         if (status)
             fail(&e);
         else

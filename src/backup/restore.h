@@ -97,4 +97,11 @@ int restore_cmd_describe(const char *location, const char *name, FILE *out);
 /* `ferry restore logs NAME`: the restore's log, uncompressed. */
 int restore_cmd_logs(const char *location, const char *name, FILE *out);
 
+struct storage;
+struct location;
+/* Deletes the records of every restore made from <backup>, as deleting a
+ * backup does in Velero, printing a line for each. 0, or -1 with <e>. */
+int restore_delete_for_backup(struct storage *s, const struct location *loc, const char *backup,
+                              struct err *e);
+
 #endif

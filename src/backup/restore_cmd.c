@@ -63,6 +63,51 @@ static int on_prefix(void *arg, const struct storage_entry *ent)
     return 0;
 }
 
+/* ---- when their backup is deleted ---- */
+
+static int collect_key(void *arg, const struct storage_entry *ent)
+{
+    return json_array_append_new(arg, json_string(ent->key));
+}
+
+int restore_delete_for_backup(struct storage *s, const struct location *loc, const char *backup,
+                              struct err *e)
+{
+    struct listing l = {s, loc, json_array()};
+    int rc = storage_list(s, RESTORES_PREFIX, "/", on_prefix, &l, e);
+    size_t i;
+    json_t *r;
+    json_array_foreach(l.items, i, r)
+    {
+        if (rc < 0)
+            break;
+        if (strcmp(record_sget(r, "spec", "backupName"), backup))
+            continue;
+        const char *name = record_sget(r, "metadata", "name");
+        char prefix[1024], rec[1024];
+        snprintf(prefix, sizeof prefix, RESTORES_PREFIX "%s/", name);
+        restore_key(rec, sizeof rec, name, RESTORE_RECORD);
+        json_t *keys = json_array();
+        /* The record first, as for a backup: a delete cut short leaves no
+         * restore that still looks whole. */
+        rc = storage_list(s, prefix, NULL, collect_key, keys, e);
+        if (rc >= 0)
+            rc = storage_delete(s, rec, e);
+        size_t j;
+        json_t *k;
+        json_array_foreach(keys, j, k)
+        {
+            if (rc >= 0 && strcmp(json_string_value(k), rec))
+                rc = storage_delete(s, json_string_value(k), e);
+        }
+        json_decref(keys);
+        if (rc >= 0)
+            printf("Restore \"%s\" of backup \"%s\" deleted.\n", name, backup);
+    }
+    json_decref(l.items);
+    return rc < 0 ? -1 : 0;
+}
+
 int restore_cmd_get(const char *location, const char *name, const char *output, FILE *out)
 {
     struct err e;

@@ -451,5 +451,17 @@ fr restore describe from-corrupt
 check "… and the restore is recorded as Failed, the reason also in its errors" \
     eval '[ "$RC" = 0 ] && has "Phase:                       Failed" && has "Failure reason:  backup \"corrupt\": the tarball is corrupt" && has "  Velero:     backup \"corrupt\": the tarball is corrupt"'
 
+# Deleting a backup deletes the restores made from it, as in Velero, and
+# only those.
+fr restore get
+before=$(printf '%s\n' "$OUT" | awk '$2 == "classes"' | wc -l)
+others=$(printf '%s\n' "$OUT" | awk '$2 == "us-cluster"' | wc -l)
+fr backup delete classes --confirm
+check "backup delete: the restores of that backup go too (with a line each)" \
+    eval '[ "$RC" = 0 ] && [ "$before" -ge 1 ] && [ "$(printf "%s\n" "$OUT" | grep -c "^Restore \"classes-.*\" of backup \"classes\" deleted.$")" = "$before" ]'
+fr restore get
+check "… and the restores of other backups stay" \
+    eval '[ "$(printf "%s\n" "$OUT" | awk "\$2 == \"classes\"" | wc -l)" = 0 ] && [ "$(printf "%s\n" "$OUT" | awk "\$2 == \"us-cluster\"" | wc -l)" = "$others" ] && [ "$others" -ge 1 ]'
+
 echo "1..$n"
 [ "$failed" = 0 ]
