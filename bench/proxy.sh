@@ -6,7 +6,8 @@
 # than requests/s on a shared machine) and the memory of idle keep-alive
 # connections (bench/idle_conns.py).
 #
-# Usage: bench/proxy.sh [FERRY-BINARY] [proxy-compare.sh options: -d S -c N -r N -w N]
+# Usage: bench/proxy.sh [FERRY-BINARY] [proxy-compare.sh options: -d S -c N -r N -w N -t]
+# (-t: HTTPS, ferry with the compare script's certificate as its default one)
 # Environment: PROXY_COMPARE (the script), IDLE_CONNS (default 10000; 0 skips it)
 # Needs: nginx haproxy h2o wrk openssl bc (scripts/setup --bench installs them).
 # Targets (DESIGN.md): >= 1.3x nginx's requests/s with p99 no worse than
@@ -51,8 +52,25 @@ kind: Endpoints
 metadata: {name: backend}
 subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{port: \$BACKEND_PORT}]}]
 M
-exec "$FERRY" ingress serve --manifests "$work/bench.yaml" --http-listen 127.0.0.1:\$PROJECT_PORT \
-    --https-listen "" --workers "\${WORKERS:-1}" --access-log off
+listen=(--http-listen 127.0.0.1:\$PROJECT_PORT --https-listen "")
+if [ -n "\${TLS_CERT:-}" ]; then
+    # -t: HTTPS on the project's port with the compare script's certificate,
+    # as the default certificate (wrk sends no SNI to an IP address).
+    cat >>"$work/bench.yaml" <<M
+---
+apiVersion: v1
+kind: Secret
+metadata: {name: bench-tls, namespace: default}
+type: kubernetes.io/tls
+data:
+  tls.crt: \$(base64 -w0 "\$TLS_CERT")
+  tls.key: \$(base64 -w0 "\$TLS_KEY")
+M
+    listen=(--http-listen 127.0.0.1:\$((PROJECT_PORT + 100)) --https-listen 127.0.0.1:\$PROJECT_PORT
+            --default-ssl-certificate default/bench-tls)
+fi
+exec "$FERRY" ingress serve --manifests "$work/bench.yaml" "\${listen[@]}" \
+    --workers "\${WORKERS:-1}" --access-log off
 EOF
 chmod +x "$work/run-ferry"
 
