@@ -898,15 +898,21 @@ static struct xobj *read_object_sized(struct builder *b, const json_t *const *to
 {
     struct iarena a;
     iarena_init(&a, 4096);
+    /* <b> points at the local arena only while an object is read into it;
+     * every way out leaves it NULL or pointing at the entry's arena. */
+    // cppcheck-suppress autoVariables
     b->ra = &a;
     size_t size = read_object(b, top, kind, api) ? a.used : 0;
     iarena_fini(&a);
+    b->ra = NULL;
     if (!size)
         return NULL;
     iarena_init(&a, size);
+    b->ra = &a;
     struct xobj *o = read_object(b, top, kind, api);
     if (!o) {
         iarena_fini(&a);
+        b->ra = NULL;
         return NULL;
     }
     o->arena = a; /* from now on the arena's state lives in the entry */

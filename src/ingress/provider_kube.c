@@ -175,9 +175,13 @@ static void trim(json_t *obj)
     {
         size_t j;
         json_array_foreach(json_object_get(sub, "addresses"), j, ep)
+        {
             json_object_del(ep, "targetRef");
+        }
         json_array_foreach(json_object_get(sub, "notReadyAddresses"), j, ep)
+        {
             json_object_del(ep, "targetRef");
+        }
     }
 }
 
@@ -686,7 +690,10 @@ static void clear_all(struct provider_kube *pk, const json_t *keys, const json_t
 {
     size_t i;
     json_t *k;
-    json_array_foreach(keys, i, k) write_status(pk, json_string_value(k), want, 1);
+    json_array_foreach(keys, i, k)
+    {
+        write_status(pk, json_string_value(k), want, 1);
+    }
 }
 
 /* Writes the status of the served Ingresses and clears it from the others

@@ -275,9 +275,10 @@ out:
 const struct kube_discovery *kube_discover(struct kube_client *c, struct err *e)
 {
     struct kube_discovery **slot = kube_client_discovery_slot(c);
-    if (*slot)
-        return *slot;
-    struct kube_discovery *d = malloc(sizeof *d);
+    struct kube_discovery *d = *slot;
+    if (d)
+        return d;
+    d = malloc(sizeof *d);
     if (!d) {
         err_set(e, "out of memory");
         return NULL;
