@@ -116,6 +116,7 @@ bench: all
 	@bench/restore.sh $(BUILD)/ferry
 	@bench/proxy.sh $(BUILD)/ferry
 	@bench/proxy_tls.sh $(BUILD)/ferry
+	@bench/controller.sh $(BUILD)/ferry
 
 format:
 	clang-format -i $(shell find src tests -name '*.[ch]')
