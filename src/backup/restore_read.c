@@ -71,21 +71,22 @@ static la_ssize_t from_file(struct archive *a, void *arg, const void **out)
 }
 
 /* "resources/<dir>/namespaces/<ns>/<name>.json" or
- * "resources/<dir>/cluster/<name>.json". Writes into <dir>, <ns> (empty for
- * cluster-scoped) and <name>; 0, or -1 for any other path. */
+ * "resources/<dir>/cluster/<name>.json", each part non-empty. Writes into
+ * <dir>, <ns> (empty for cluster-scoped) and <name>; 0, or -1 for any
+ * other path. */
 static int split_path(const char *path, char *dir, char *ns, char *name, size_t n)
 {
     if (strncmp(path, "resources/", 10))
         return -1;
     const char *s = path + 10, *slash = strchr(s, '/');
-    if (!slash || (size_t)(slash - s) >= n)
+    if (!slash || slash == s || (size_t)(slash - s) >= n)
         return -1;
     snprintf(dir, n, "%.*s", (int)(slash - s), s);
     s = slash + 1;
     ns[0] = '\0';
     if (!strncmp(s, "namespaces/", 11)) {
         s += 11;
-        if (!(slash = strchr(s, '/')) || (size_t)(slash - s) >= n)
+        if (!(slash = strchr(s, '/')) || slash == s || (size_t)(slash - s) >= n)
             return -1;
         snprintf(ns, n, "%.*s", (int)(slash - s), s);
         s = slash + 1;

@@ -15,6 +15,7 @@
 #include "core/file.h"
 #include "core/log.h"
 #include "core/text.h"
+#include "storage/s3_xml.h"
 #include "storage/sigv4.h"
 #include "storage/storage_int.h"
 
@@ -151,85 +152,6 @@ static int load_credentials(struct s3 *s, const struct location *loc, struct err
                    loc->name, profile, shared && *shared ? shared : "~/.aws/credentials");
 }
 
-/* ---- XML, the little S3 needs ---- */
-
-/* The raw content [*a, *b) of the first <tag>...</tag> in [p, end).
- * 1 when found, else 0. */
-static int xml_find(const char *p, const char *end, const char *tag, const char **a, const char **b)
-{
-    char open[64], close[64];
-    snprintf(open, sizeof open, "<%s>", tag);
-    snprintf(close, sizeof close, "</%s>", tag);
-    const char *x = memmem(p, (size_t)(end - p), open, strlen(open));
-    if (!x)
-        return 0;
-    x += strlen(open);
-    const char *y = memmem(x, (size_t)(end - x), close, strlen(close));
-    if (!y)
-        return 0;
-    *a = x;
-    *b = y;
-    return 1;
-}
-
-/* Appends the text [a, b) with XML's entities and character references
- * decoded. 0, or -1 when out of memory. */
-static int xml_text(const char *a, const char *b, struct buf *out)
-{
-    static const struct {
-        const char *ent;
-        char c;
-    } ents[] = {{"&amp;", '&'}, {"&lt;", '<'}, {"&gt;", '>'}, {"&quot;", '"'}, {"&apos;", '\''}};
-    while (a < b) {
-        int done = 0;
-        if (*a == '&') {
-            for (size_t i = 0; i < sizeof ents / sizeof *ents && !done; i++) {
-                size_t n = strlen(ents[i].ent);
-                if ((size_t)(b - a) >= n && !memcmp(a, ents[i].ent, n)) {
-                    if (buf_addc(out, ents[i].c) < 0)
-                        return -1;
-                    a += n;
-                    done = 1;
-                }
-            }
-            if (!done && a + 2 < b && a[1] == '#') {
-                /* &#NN; and &#xHH;: a code point, written as UTF-8 */
-                char *stop;
-                int hex = a[2] == 'x' || a[2] == 'X';
-                unsigned long cp = strtoul(a + 2 + hex, &stop, hex ? 16 : 10);
-                if (stop < b && *stop == ';' && cp > 0 && cp <= 0x10FFFF) {
-                    char u[4];
-                    int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-                    if (n == 1) {
-                        u[0] = (char)cp;
-                    } else {
-                        for (int i = n - 1; i > 0; i--, cp >>= 6)
-                            u[i] = (char)(0x80 | (cp & 0x3F));
-                        u[0] = (char)((0xF00 >> n) | cp);
-                    }
-                    if (buf_add(out, u, (size_t)n) < 0)
-                        return -1;
-                    a = stop + 1;
-                    done = 1;
-                }
-            }
-        }
-        if (!done && buf_addc(out, *a++) < 0)
-            return -1;
-    }
-    return 0;
-}
-
-/* The decoded text of the first <tag> in [p, end), appended to <out>:
- * 1 when found, 0 when not, -1 when out of memory. */
-static int xml_get(const char *p, const char *end, const char *tag, struct buf *out)
-{
-    const char *a, *b;
-    if (!xml_find(p, end, tag, &a, &b))
-        return 0;
-    return xml_text(a, b, out) < 0 ? -1 : 1;
-}
-
 /* ---- HTTP ---- */
 
 struct req {
@@ -271,13 +193,6 @@ static size_t on_data(char *p, size_t size, size_t n, void *arg)
     return buf_add(&q->resp, p, len) < 0 ? 0 : len;
 }
 
-static time_t parse_time(const char *s, const char *fmt)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    return strptime(s, fmt, &tm) ? timegm(&tm) : 0;
-}
-
 static size_t on_header(char *p, size_t size, size_t n, void *arg)
 {
     struct req *q = arg;
@@ -298,7 +213,7 @@ static size_t on_header(char *p, size_t size, size_t n, void *arg)
     else if (!strcasecmp(line, "content-length"))
         q->length = strtoll(v, NULL, 10);
     else if (!strcasecmp(line, "last-modified"))
-        q->mtime = parse_time(v, "%a, %d %b %Y %H:%M:%S");
+        q->mtime = s3_time_parse(v, "%a, %d %b %Y %H:%M:%S");
     return len;
 }
 
@@ -444,8 +359,8 @@ static void describe(struct req *q, char *dst, size_t n, char *code, size_t cn)
 {
     struct buf c = BUF_INIT, m = BUF_INIT;
     const char *p = q->resp.p ? q->resp.p : "", *end = p + q->resp.len;
-    xml_get(p, end, "Code", &c);
-    xml_get(p, end, "Message", &m);
+    s3_xml_get(p, end, "Code", &c);
+    s3_xml_get(p, end, "Message", &m);
     snprintf(code, cn, "%s", buf_str(&c));
     if (c.len && m.len)
         snprintf(dst, n, "%s: %s", c.p, m.p);
@@ -571,7 +486,7 @@ static int upload_part(struct s3_writer *w, struct err *e)
                         .content_type = w->content_type};
         r = perform(s, &q, e);
         struct buf id = BUF_INIT;
-        if (r == 0 && xml_get(q.resp.p, q.resp.p + q.resp.len, "UploadId", &id) == 1)
+        if (r == 0 && s3_xml_get(q.resp.p, q.resp.p + q.resp.len, "UploadId", &id) == 1)
             w->upload_id = buf_take(&id);
         else if (r == 0)
             r = storage_fail(&s->s, e, "CreateMultipartUpload %s: no UploadId in the answer",
@@ -746,78 +661,6 @@ static int del(struct storage *s, const char *key, struct err *e)
 
 /* ---- listing ---- */
 
-struct entry {
-    char *key;
-    int is_prefix;
-    long long size;
-    time_t mtime;
-};
-
-static int by_key(const void *a, const void *b)
-{
-    return strcmp(((const struct entry *)a)->key, ((const struct entry *)b)->key);
-}
-
-static void entries_free(struct entry *v, long n)
-{
-    for (long i = 0; i < n; i++)
-        free(v[i].key);
-    free(v);
-}
-
-/* Parses one ListObjectsV2 page into <v> (keys with the location's prefix
- * removed), sorted. Returns the number of entries, or -1 when out of
- * memory. */
-static long parse_page(struct s3 *s, const char *p, const char *end, struct entry **out)
-{
-    long n = 0, cap = 0;
-    size_t pl = strlen(s->prefix);
-    struct entry *v = NULL;
-    static const char *const kinds[] = {"Contents", "CommonPrefixes"};
-    for (int kind = 0; kind < 2; kind++) {
-        const char *at = p, *a, *b;
-        while (xml_find(at, end, kinds[kind], &a, &b)) {
-            at = b;
-            struct buf k = BUF_INIT, sz = BUF_INIT, lm = BUF_INIT;
-            if (n == cap) {
-                cap = cap ? cap * 2 : 64;
-                struct entry *nv = realloc(v, (size_t)cap * sizeof *nv);
-                if (!nv)
-                    goto fail;
-                v = nv;
-            }
-            int got = xml_get(a, b, kind ? "Prefix" : "Key", &k);
-            if (!kind && got == 1 &&
-                (xml_get(a, b, "Size", &sz) < 0 || xml_get(a, b, "LastModified", &lm) < 0))
-                got = -1;
-            if (got == 1) {
-                const char *kk = buf_str(&k);
-                struct entry *en = &v[n];
-                en->key = strdup(strlen(kk) >= pl ? kk + pl : kk);
-                en->is_prefix = kind;
-                en->size = sz.len ? strtoll(sz.p, NULL, 10) : 0;
-                en->mtime = lm.len ? parse_time(lm.p, "%Y-%m-%dT%H:%M:%S") : 0;
-                got = en->key ? 1 : -1;
-                n += got == 1;
-            }
-            buf_fini(&k);
-            buf_fini(&sz);
-            buf_fini(&lm);
-            if (got < 0)
-                goto fail;
-        }
-    }
-    /* S3 gives keys and common prefixes apart, each sorted: one order */
-    if (n)
-        qsort(v, (size_t)n, sizeof *v, by_key);
-    *out = v;
-    return n;
-fail:
-    entries_free(v, n);
-    *out = NULL;
-    return -1;
-}
-
 static int list(struct storage *s, const char *prefix, const char *delimiter, storage_list_fn fn,
                 void *arg, struct err *e)
 {
@@ -841,19 +684,19 @@ static int list(struct storage *s, const char *prefix, const char *delimiter, st
             break;
         }
         const char *p = buf_str(&q.resp), *end = p + q.resp.len;
-        struct entry *v;
-        long n = parse_page(to_s3(s), p, end, &v);
+        struct s3_entry *v;
+        long n = s3_xml_list_page(to_s3(s)->prefix, p, end, &v);
         for (long i = 0; i < n && !stop; i++) {
             struct storage_entry ent = {v[i].key, v[i].is_prefix, v[i].size, v[i].mtime};
             stop = fn(arg, &ent) != 0;
         }
-        entries_free(v, n);
+        s3_entries_free(v, n);
         if (n < 0)
             r = storage_fail(s, e, "out of memory");
         struct buf trunc = BUF_INIT, next = BUF_INIT;
-        xml_get(p, end, "IsTruncated", &trunc);
+        s3_xml_get(p, end, "IsTruncated", &trunc);
         int more = !strcmp(buf_str(&trunc), "true") &&
-                   xml_get(p, end, "NextContinuationToken", &next) == 1;
+                   s3_xml_get(p, end, "NextContinuationToken", &next) == 1;
         free(token);
         token = more ? buf_take(&next) : NULL;
         buf_fini(&trunc);

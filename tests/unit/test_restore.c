@@ -9,8 +9,14 @@
 
 #include <cmocka.h>
 
+#include <unistd.h>
+
+#include "backup/backup.h"
 #include "backup/record.h"
 #include "backup/restore_int.h"
+#include "backup/tarball.h"
+#include "storage/location.h"
+#include "storage/storage.h"
 
 static json_t *obj(const char *text)
 {
@@ -463,6 +469,48 @@ static void selectors_follow_kubectl_syntax(void **state)
     json_decref(o);
 }
 
+static int collect(void *arg, const char *dir, const char *ns, const char *name, const char *json,
+                   size_t len, struct err *e)
+{
+    (void)json, (void)len, (void)e;
+    struct buf *seen = arg;
+    return buf_addf(seen, "%s|%s|%s\n", dir, ns ? ns : "-", name);
+}
+
+/* Found by tests/fuzz/fuzz_restore_read.c: "namespaces//x.json" came back
+ * as a cluster-scoped object and "resources//..." with no resource. */
+static void tarball_paths_with_an_empty_part_are_skipped(void **state)
+{
+    (void)state;
+    char dir[] = "/tmp/ferry-test-restore.XXXXXX", key[256];
+    assert_non_null(mkdtemp(dir));
+    struct location loc = {.name = "t", .provider = "local", .bucket = dir, .prefix = ""};
+    struct err e;
+    struct storage *s = storage_open(&loc, &e);
+    assert_non_null(s);
+    backup_key(key, sizeof key, "b", ".tar.gz");
+    struct tarball *t = tarball_begin(s, key, &e);
+    assert_non_null(t);
+    static const char *const paths[] = {
+        "metadata/version",
+        "resources/pods/namespaces/shop/web.json",
+        "resources/pods/namespaces//web.json",
+        "resources//namespaces/shop/web.json",
+        "resources//cluster/x.json",
+        "resources/namespaces/cluster/shop.json",
+    };
+    for (size_t i = 0; i < sizeof paths / sizeof *paths; i++)
+        assert_int_equal(tarball_add(t, paths[i], "{}", 2, &e), 0);
+    assert_int_equal(tarball_commit(t, &e), 0);
+    struct buf seen = BUF_INIT;
+    assert_int_equal(restore_read_backup(s, "b", collect, &seen, &e), 0);
+    assert_string_equal(buf_str(&seen), "pods|shop|web\nnamespaces|-|shop\n");
+    buf_fini(&seen);
+    assert_int_equal(storage_delete(s, key, &e), 0);
+    storage_free(s);
+    assert_int_equal(rmdir(dir), 0); /* the delete took the emptied directories */
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -485,6 +533,7 @@ int main(void)
         cmocka_unit_test(namespace_mapping_moves_objects_and_binding_subjects),
         cmocka_unit_test(namespace_mapping_renames_the_metadata_name_label),
         cmocka_unit_test(selectors_follow_kubectl_syntax),
+        cmocka_unit_test(tarball_paths_with_an_empty_part_are_skipped),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -29,6 +29,7 @@
 #include "core/curl_load.h"
 #include "core/file.h"
 #include "storage/location.h"
+#include "storage/s3_xml.h"
 #include "storage/sigv4.h"
 #include "storage/storage.h"
 
@@ -646,6 +647,37 @@ static void retries_give_up_after_three_attempts(void **state)
                                "request rate. (HTTP 503)");
 }
 
+/* Found by tests/fuzz/fuzz_s3_xml.c: "&#xD800;" was written out as the
+ * three bytes of a lone surrogate, which is not UTF-8. */
+static void character_references_decode_to_utf8_but_surrogates_stay_text(void **state)
+{
+    (void)state;
+    const char *xml = "<R><Key>a&#xD800;b&#xdfff;&#x1F600;&#233;&amp;&lt;&#0;</Key></R>";
+    struct buf out = BUF_INIT;
+    assert_int_equal(s3_xml_get(xml, xml + strlen(xml), "Key", &out), 1);
+    assert_string_equal(buf_str(&out), "a&#xD800;b&#xdfff;\xF0\x9F\x98\x80\xC3\xA9&<&#0;");
+    buf_fini(&out);
+}
+
+/* Found by tests/fuzz/fuzz_s3_xml.c: a key outside the location's prefix
+ * lost as many bytes as the prefix has, cutting into a UTF-8 sequence. */
+static void listed_keys_outside_the_prefix_are_left_out(void **state)
+{
+    (void)state;
+    const char *xml = "<ListBucketResult><Contents><Key>p/b</Key><Size>3</Size></Contents>"
+                      "<Contents><Key>q/\xC3\xA9t\xC3\xA9</Key></Contents>"
+                      "<Contents><Key>p</Key></Contents>"
+                      "<CommonPrefixes><Prefix>p/a/</Prefix></CommonPrefixes></ListBucketResult>";
+    struct s3_entry *v;
+    long n = s3_xml_list_page("p/", xml, xml + strlen(xml), &v);
+    assert_int_equal(n, 2);
+    assert_string_equal(v[0].key, "a/");
+    assert_int_equal(v[0].is_prefix, 1);
+    assert_string_equal(v[1].key, "b");
+    assert_int_equal(v[1].size, 3);
+    s3_entries_free(v, n);
+}
+
 int main(void)
 {
     /* the tests that need no S3 endpoint run anyway */
@@ -666,6 +698,8 @@ int main(void)
         cmocka_unit_test(credentials_profile_and_environment),
         cmocka_unit_test(dropped_connections_and_5xx_are_retried),
         cmocka_unit_test(retries_give_up_after_three_attempts),
+        cmocka_unit_test(character_references_decode_to_utf8_but_surrogates_stay_text),
+        cmocka_unit_test(listed_keys_outside_the_prefix_are_left_out),
     };
     return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
