@@ -3,7 +3,7 @@
 tests/support/fake-apiserver driven by the real kubectl: objects created,
 changed and deleted are served; only ready, non-terminating endpoints get
 traffic; zero failed requests (wrk) and an upgraded connection kept open
-through 60 changes; dropped watches, 410 relists and an API server restart
+through 100 changes; dropped watches, 410 relists and an API server restart
 converge; /readyz is 503 before the first sync and 200 after; status
 written (and cleared, also where an earlier leader wrote it) by the Lease
 holder only, from --publish-status-address or --publish-service, handed
@@ -320,7 +320,7 @@ def main(t):
          "an invalid Ingress gets a Warning Event (InvalidIngress)", evs)
     t.eq(served_by(P, "a.example"), "b", "and the other Ingresses keep serving")
 
-    # ---- 60 changes under load: zero failed requests, connections kept ----
+    # ---- 100 changes under load: zero failed requests, connections kept ----
     up = Upstream(ws_handler)
     apply(kc, [svc("ws"), slice_("ws-x", "ws", [(up.addr, True, False)]),
                ing("ws", "ws.example", "ws"), ing("stable", "s.example", "a")])
@@ -341,7 +341,7 @@ def main(t):
     def churn():
         time.sleep(0.5)
         i = 0
-        while not stop.is_set() and i < 60:
+        while not stop.is_set() and i < 100:
             if i % 3 == 0:  # churn-0..6 created, then replaced
                 k = i // 3
                 body = ing("churn-%d" % (k % 7), "churn%d.example" % i, "b")
@@ -363,7 +363,7 @@ def main(t):
     th = threading.Thread(target=churn)
     th.start()
     if wrk:
-        out = subprocess.run([wrk, "-t2", "-c8", "-d5s", "-H", "Host: s.example",
+        out = subprocess.run([wrk, "-t2", "-c8", "-d9s", "-H", "Host: s.example",
                               "http://127.0.0.1:%d/" % P], capture_output=True, text=True,
                              timeout=60).stdout
     th.join()
@@ -372,7 +372,7 @@ def main(t):
         n = int(m.group(1)) if m else 0
         bad = re.search(r"Non-2xx or 3xx responses: (\d+)", out)
         errs = re.search(r"Socket errors: (.*)", out)
-        t.ok(n > 500 and not bad and not errs and len(changes) == 60,
+        t.ok(n > 500 and not bad and not errs and len(changes) == 100,
              "%d API changes under wrk load (%d requests): zero non-2xx, zero socket errors" %
              (len(changes), n), out)
     else:
@@ -382,7 +382,7 @@ def main(t):
          "changes")
     keep.send(b"GET / HTTP/1.1\r\nHost: s.example\r\n\r\n")
     t.ok(keep.response().status == 200, "the keep-alive connection too")
-    t.ok(wait_for(P, "churn57.example", "b") is not None, "the last change is served")
+    t.ok(wait_for(P, "churn99.example", "b") is not None, "the last change is served")
 
     # ---- dropped watches, then 410 relists (history 40) ----
     api.call("PUT", "/_fake/faults", {"watch_drop_after": 2})
