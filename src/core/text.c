@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 int text_hexval(int c)
 {
@@ -70,4 +71,17 @@ int text_go_duration(const char *s, double *ms)
     }
     *ms = neg ? -total : total;
     return 0;
+}
+
+const char *text_clock_now(struct text_clock *c, const char *fmt)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    if (ts.tv_sec != c->sec || !c->buf[0]) {
+        struct tm tm;
+        gmtime_r(&ts.tv_sec, &tm);
+        strftime(c->buf, sizeof c->buf, fmt, &tm);
+        c->sec = ts.tv_sec;
+    }
+    return c->buf;
 }

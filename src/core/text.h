@@ -2,6 +2,8 @@
 #ifndef FERRY_CORE_TEXT_H
 #define FERRY_CORE_TEXT_H
 
+#include <time.h>
+
 /* The value of hexadecimal digit <c> (either case), or -1. */
 int text_hexval(int c);
 
@@ -12,5 +14,14 @@ void text_trim(char *s);
 /* A Go time.ParseDuration string ("1h30m", "1.5s", "500ms", "-2m"; units
  * ns us µs ms s m h) in milliseconds. Returns 0, or -1 when malformed. */
 int text_go_duration(const char *s, double *ms);
+
+/* The current UTC time formatted with strftime <fmt>, formatted again only
+ * when the second changes: what a busy thread prints on every log line or
+ * response. One per thread (not thread-safe). */
+struct text_clock {
+    time_t sec;
+    char buf[40];
+};
+const char *text_clock_now(struct text_clock *c, const char *fmt);
 
 #endif

@@ -24,6 +24,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "http/h1_write.h"
 #include "net/net.h"
 #include "proxy/path.h"
@@ -277,18 +278,11 @@ static void alog_write(struct req *r)
     struct pworker *w = c->w;
     if (!w->px->cfg.access_log)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    if (ts.tv_sec != w->alog_sec) {
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(w->alog_time, sizeof w->alog_time, "%Y-%m-%dT%H:%M:%SZ", &tm);
-        w->alog_sec = ts.tv_sec;
-    }
+    const char *now = text_clock_now(&w->alog_clock, "%Y-%m-%dT%H:%M:%SZ");
     uint64_t dur = loop_now_ms(w->loop) - r->start_ms;
     char line[PROXY_LOGLINE + 320];
     int n = snprintf(line, sizeof line, "%.*s - [%s] \"%.*s\" %u %llu %s %llu.%03llu %s\n",
-                     (int)c->iplen, c->ip, w->alog_time, (int)r->logline_len, r->logline,
+                     (int)c->iplen, c->ip, now, (int)r->logline_len, r->logline,
                      (unsigned)r->status, (unsigned long long)r->bytes_out,
                      r->ep ? r->ep->hostport : "-", (unsigned long long)(dur / 1000),
                      (unsigned long long)(dur % 1000), r->rid[0] ? r->rid : "-");

@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "http/h1_write.h"
 #include "net/acceptor.h"
 #include "net/bufpool.h"
@@ -56,8 +57,7 @@ struct eworker {
     struct acceptor acc;
     struct bufpool pool;
     struct net_link conns;
-    time_t date_sec;
-    char date[40];
+    struct text_clock date;
 };
 
 struct echo {
@@ -266,15 +266,7 @@ static void econn_timeout(struct loop *loop, struct timer *t)
 
 static const char *date_now(struct eworker *w)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    if (ts.tv_sec != w->date_sec) {
-        struct tm tm;
-        gmtime_r(&ts.tv_sec, &tm);
-        strftime(w->date, sizeof w->date, "%a, %d %b %Y %H:%M:%S GMT", &tm);
-        w->date_sec = ts.tv_sec;
-    }
-    return w->date;
+    return text_clock_now(&w->date, "%a, %d %b %Y %H:%M:%S GMT");
 }
 
 /* The head is complete: the whole answer goes into c->out now (the fields

@@ -9,6 +9,7 @@
 #include <stdatomic.h>
 #include <stdint.h>
 
+#include "core/text.h"
 #include "http/h1.h"
 #include "http/tls.h"
 #include "ingress/routes.h"
@@ -225,8 +226,7 @@ struct pworker {
     /* access log: lines gathered during an iteration, written at its end */
     struct defer alog_defer;
     size_t alog_len;
-    time_t alog_sec;
-    char alog_time[32];
+    struct text_clock alog_clock;
     char alog[PROXY_ALOG_SIZE];
 };
 
