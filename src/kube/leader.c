@@ -199,6 +199,16 @@ static void *run(void *arg)
     return NULL;
 }
 
+static void leader_free(struct kube_leader *l)
+{
+    free(l->ns);
+    free(l->name);
+    free(l->identity);
+    pthread_cond_destroy(&l->cv);
+    pthread_mutex_destroy(&l->mu);
+    free(l);
+}
+
 struct kube_leader *kube_leader_start(struct kube_client *c, const struct kube_leader_opts *o,
                                       struct err *e)
 {
@@ -232,12 +242,7 @@ struct kube_leader *kube_leader_start(struct kube_client *c, const struct kube_l
     }
     return l;
 fail:
-    free(l->ns);
-    free(l->name);
-    free(l->identity);
-    pthread_cond_destroy(&l->cv);
-    pthread_mutex_destroy(&l->mu);
-    free(l);
+    leader_free(l);
     return NULL;
 }
 
@@ -255,10 +260,5 @@ void kube_leader_stop(struct kube_leader *l)
     pthread_cond_signal(&l->cv);
     pthread_mutex_unlock(&l->mu);
     pthread_join(l->thread, NULL);
-    free(l->ns);
-    free(l->name);
-    free(l->identity);
-    pthread_cond_destroy(&l->cv);
-    pthread_mutex_destroy(&l->mu);
-    free(l);
+    leader_free(l);
 }
