@@ -17,5 +17,9 @@ void cmd_kube_overrides(const struct cli_ctx *c, struct kube_overrides *o);
 /* A client for those flags and --kube-api-qps/--kube-api-burst; NULL after
  * printing kubectl's message (src/cmd/get.c). */
 struct kube_client *cmd_kube_client(const struct cli_ctx *c);
+/* The same for overrides the caller adjusted; NULL with <e> filled. */
+struct err;
+struct kube_client *cmd_kube_connect(const struct cli_ctx *c, const struct kube_overrides *o,
+                                     struct err *e);
 
 #endif

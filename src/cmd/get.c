@@ -34,12 +34,18 @@ void cmd_kube_overrides(const struct cli_ctx *c, struct kube_overrides *o)
         cli_isset(c, "insecure-skip-tls-verify") ? cli_bool(c, "insecure-skip-tls-verify") : -1;
 }
 
+struct kube_client *cmd_kube_connect(const struct cli_ctx *c, const struct kube_overrides *o,
+                                     struct err *e)
+{
+    return kube_connect(o, opt(c, "kube-api-qps"), opt(c, "kube-api-burst"), e);
+}
+
 struct kube_client *cmd_kube_client(const struct cli_ctx *c)
 {
     struct kube_overrides o;
     struct err e;
     cmd_kube_overrides(c, &o);
-    struct kube_client *k = kube_connect(&o, opt(c, "kube-api-qps"), opt(c, "kube-api-burst"), &e);
+    struct kube_client *k = cmd_kube_connect(c, &o, &e);
     if (!k)
         kube_fail(&e);
     return k;

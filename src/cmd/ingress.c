@@ -3,7 +3,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <unistd.h>
 
 #include "cmd/cmds.h"
 #include "core/cli.h"
@@ -110,22 +109,7 @@ static struct kube_client *connect_api(const struct cli_ctx *c, struct err *e)
     o.in_cluster = cli_bool(c, "in-cluster");
     if (!o.request_timeout)
         o.request_timeout = "10s";
-    return kube_connect(&o, cli_isset(c, "kube-api-qps") ? cli_str(c, "kube-api-qps") : NULL,
-                        cli_isset(c, "kube-api-burst") ? cli_str(c, "kube-api-burst") : NULL, e);
-}
-
-/* client-go's default identity is the hostname plus a UUID; POD_NAME (the
- * downward API) names the replica in `kubectl get lease` and in Events. */
-static void identity(char *dst, size_t n)
-{
-    const char *pod = getenv("POD_NAME");
-    if (pod && *pod) {
-        snprintf(dst, n, "%s", pod);
-        return;
-    }
-    char host[256] = "localhost";
-    gethostname(host, sizeof host - 1);
-    snprintf(dst, n, "%s_%ld", host, (long)getpid());
+    return cmd_kube_connect(c, &o, e);
 }
 
 static int run_serve(struct cli_ctx *c)
@@ -191,7 +175,7 @@ static int run_serve(struct cli_ctx *c)
     struct err e;
     struct kube_client *kc = NULL;
     char id[300];
-    identity(id, sizeof id);
+    kube_leader_identity(id, sizeof id);
     struct provider_kube_opts ko = {.watch_namespace = cli_str(c, "watch-namespace"),
                                     .publish_service = cli_str(c, "publish-service"),
                                     .publish_addresses = cli_str(c, "publish-status-address"),
@@ -200,11 +184,7 @@ static int run_serve(struct cli_ctx *c)
                                     .pod_namespace = getenv("POD_NAMESPACE"),
                                     .update_status_on_shutdown =
                                         cli_bool(c, "update-status-on-shutdown")};
-    const char *ens = cli_str(c, "election-namespace");
-    if (!*ens)
-        ens = getenv("POD_NAMESPACE") && *getenv("POD_NAMESPACE") ? getenv("POD_NAMESPACE")
-                                                                  : "default";
-    struct kube_leader_opts lo = {.ns = ens,
+    struct kube_leader_opts lo = {.ns = kube_leader_namespace(cli_str(c, "election-namespace")),
                                   .name = cli_str(c, "election-id"),
                                   .identity = id,
                                   .lease_ms = lease,

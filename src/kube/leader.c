@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "core/log.h"
 #include "kube/api.h"
@@ -197,6 +198,26 @@ static void *run(void *arg)
         set_leader(l, 0);
     }
     return NULL;
+}
+
+void kube_leader_identity(char *dst, size_t n)
+{
+    const char *pod = getenv("POD_NAME");
+    if (pod && *pod) {
+        snprintf(dst, n, "%s", pod);
+        return;
+    }
+    char host[256] = "localhost";
+    gethostname(host, sizeof host - 1);
+    snprintf(dst, n, "%s_%ld", host, (long)getpid());
+}
+
+const char *kube_leader_namespace(const char *flag)
+{
+    if (flag && *flag)
+        return flag;
+    const char *ns = getenv("POD_NAMESPACE");
+    return ns && *ns ? ns : "default";
 }
 
 static void leader_free(struct kube_leader *l)

@@ -18,6 +18,8 @@
 #ifndef FERRY_KUBE_LEADER_H
 #define FERRY_KUBE_LEADER_H
 
+#include <stddef.h>
+
 #include "core/err.h"
 #include "kube/client.h"
 
@@ -34,6 +36,13 @@ struct kube_leader_opts {
 };
 
 struct kube_leader;
+
+/* The defaults a replica in a pod takes: the identity is $POD_NAME (the
+ * downward API names the replica in `kubectl get lease` and in Events),
+ * else host_pid; the Lease's namespace is <flag> when given, else
+ * $POD_NAMESPACE, else "default". */
+void kube_leader_identity(char *dst, size_t n);
+const char *kube_leader_namespace(const char *flag);
 
 /* Strings are copied; <c> must outlive the election. Returns NULL with <e>
  * filled when the thread cannot start. */
