@@ -163,12 +163,11 @@ static int run_serve(struct cli_ctx *c)
     cfg.workers = workers ? workers : serve_ncpus();
     cfg.access_log = alog;
     cfg.use_forwarded_headers = cli_bool(c, "use-forwarded-headers");
-    struct ingress_opts opts = {.class_name = cli_str(c, "ingress-class"),
-                                .controller = cli_str(c, "controller"),
-                                .default_ssl_certificate =
-                                    *cli_str(c, "default-ssl-certificate")
-                                        ? cli_str(c, "default-ssl-certificate")
-                                        : NULL};
+    struct ingress_opts opts = {
+        .class_name = cli_str(c, "ingress-class"),
+        .controller = cli_str(c, "controller"),
+        .default_ssl_certificate =
+            *cli_str(c, "default-ssl-certificate") ? cli_str(c, "default-ssl-certificate") : NULL};
     struct serve_ingress_src src = {.manifests = *manifests ? manifests : NULL,
                                     .default_backend = cli_str(c, "default-backend-service"),
                                     .health_listen = cli_str(c, "metrics-listen")};

@@ -176,9 +176,9 @@ void tls_cert_subject(const struct tls_cert *c, char *buf, size_t size)
 /* ---- the certificate cache ------------------------------------------------ */
 
 struct cert_entry {
-    unsigned char id[32]; /* SHA-256 of the key parts */
+    unsigned char id[32];  /* SHA-256 of the key parts */
     struct tls_cert *cert; /* NULL: a free slot */
-    bool used; /* got or put since the last sweep */
+    bool used;             /* got or put since the last sweep */
 };
 
 struct tls_cert_cache {

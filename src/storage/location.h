@@ -25,9 +25,9 @@ struct location_kv {
 
 struct location {
     char *name;
-    char *provider;   /* "local", "s3", "gcs" */
-    char *bucket;     /* the bucket; for local, the directory */
-    char *prefix;     /* "" or a path inside the bucket, without leading or trailing '/' */
+    char *provider; /* "local", "s3", "gcs" */
+    char *bucket;   /* the bucket; for local, the directory */
+    char *prefix;   /* "" or a path inside the bucket, without leading or trailing '/' */
     struct location_kv *config; /* --config pairs: region, s3Url, s3ForcePathStyle, ... */
     size_t nconfig;
     char *credential; /* path of an AWS shared-credentials file, or NULL */

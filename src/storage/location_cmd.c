@@ -49,8 +49,7 @@ static int apply_config(struct location *l, const struct location_cmd_opts *o)
                     continue;
                 free(l->config[j].key);
                 free(l->config[j].value);
-                memmove(&l->config[j], &l->config[j + 1],
-                        (l->nconfig - j - 1) * sizeof *l->config);
+                memmove(&l->config[j], &l->config[j + 1], (l->nconfig - j - 1) * sizeof *l->config);
                 l->nconfig--;
                 break;
             }

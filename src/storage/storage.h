@@ -66,19 +66,17 @@ int storage_put(struct storage *s, const char *key, const void *p, size_t n,
 typedef int (*storage_data_fn)(void *arg, const char *p, size_t n);
 
 /* Streams <key> to <fn>. STORAGE_ENOTFOUND when it does not exist. */
-int storage_get(struct storage *s, const char *key, storage_data_fn fn, void *arg,
-                struct err *e);
+int storage_get(struct storage *s, const char *key, storage_data_fn fn, void *arg, struct err *e);
 /* Reads <key> into <out> (appended), failing when it is larger than <max>. */
-int storage_get_buf(struct storage *s, const char *key, struct buf *out, size_t max,
-                    struct err *e);
+int storage_get_buf(struct storage *s, const char *key, struct buf *out, size_t max, struct err *e);
 
 /* ---- listing, stat, delete ---- */
 
 struct storage_entry {
-    const char *key;   /* relative to the location's prefix */
-    int is_prefix;     /* a common prefix ("backups/b1/") when listing with a delimiter */
-    long long size;    /* bytes; 0 for a prefix */
-    time_t mtime;      /* last modified; 0 for a prefix */
+    const char *key; /* relative to the location's prefix */
+    int is_prefix;   /* a common prefix ("backups/b1/") when listing with a delimiter */
+    long long size;  /* bytes; 0 for a prefix */
+    time_t mtime;    /* last modified; 0 for a prefix */
 };
 
 /* Called for each entry, in key order; return non-zero to stop. */
@@ -87,8 +85,8 @@ typedef int (*storage_list_fn)(void *arg, const struct storage_entry *ent);
 /* Lists the keys that start with <prefix> (may be ""). With <delimiter>
  * ("/"), keys that have it after the prefix are rolled up into one
  * is_prefix entry each, as S3's ListObjectsV2 does. Pages are followed. */
-int storage_list(struct storage *s, const char *prefix, const char *delimiter,
-                 storage_list_fn fn, void *arg, struct err *e);
+int storage_list(struct storage *s, const char *prefix, const char *delimiter, storage_list_fn fn,
+                 void *arg, struct err *e);
 
 /* STORAGE_ENOTFOUND when <key> does not exist; fills <ent> (its key points
  * to <key>). */
