@@ -327,7 +327,7 @@ static void list_resource(struct run *b, const struct kube_resource *r, int rela
     }
     logline(b, "info", "Listing items", b->qual, NULL, NULL, NULL);
     long long before = b->done;
-    struct kube_list_opts lo = {.label_selector = b->o->selector};
+    struct kube_list_opts lo = {.label_selector = b->o->scope.selector};
     /* Named namespaces are listed one by one: one namespace of a big
      * cluster should not cost a list of the whole cluster. */
     int per_ns = r->namespaced && b->f.named_ns;
@@ -586,8 +586,8 @@ int backup_cmd_create(struct kube_client *k, const char *location, const struct 
     struct err e;
     if (backup_name_valid("backup", o->name, &e) < 0)
         return fprintf(stderr, "error: %s\n", e.msg), 1;
-    if (o->selector && *o->selector) {
-        json_t *sel = record_selector_parse(o->selector, &e);
+    if (o->scope.selector && *o->scope.selector) {
+        json_t *sel = record_selector_parse(o->scope.selector, &e);
         if (!sel)
             return fprintf(stderr, "error: %s\n", e.msg), 1;
         json_decref(sel);

@@ -36,14 +36,19 @@ void backup_file_key(char *dst, size_t n, const char *name, const char *file);
  * ("backup", "restore"). */
 int backup_name_valid(const char *kind, const char *name, struct err *e);
 
-struct backup_opts {
-    const char *name;
+/* What a backup or a restore covers, as the user gave it. */
+struct backup_scope {
     const char *const *include_ns, *const *exclude_ns; /* "*" allowed */
     size_t n_include_ns, n_exclude_ns;
     const char *const *include_res, *const *exclude_res; /* as kubectl names them; "*" */
     size_t n_include_res, n_exclude_res;
-    int include_cluster;                 /* 1, 0, or -1 when not given */
-    const char *selector;                /* label selector, "" for none */
+    int include_cluster;  /* 1, 0, or -1 when not given */
+    const char *selector; /* label selector; NULL or "" for none */
+};
+
+struct backup_opts {
+    const char *name;
+    struct backup_scope scope;
     long long ttl_ms;                    /* time to live */
     int progress;                        /* one updating progress line on stderr */
     int wait;                            /* print the outcome in detail once done */

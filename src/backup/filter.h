@@ -10,6 +10,7 @@
 #include "kube/discovery.h"
 
 struct backup_opts;
+struct backup_scope;
 
 struct filter {
     const char *const *inc_ns, *const *exc_ns; /* borrowed from the options */
@@ -25,6 +26,10 @@ struct filter {
 /* Resolves the resource names of <o> with kubectl's rules. A name the
  * server does not know is not fatal (Velero goes on too): its message is
  * appended to <warnings>, one a line. -1 only when out of memory. */
+/* Whether every namespace is taken: none named (or "*") and none
+ * excluded. Velero then takes every cluster-scoped object too. */
+int filter_all_namespaces(const struct backup_scope *s);
+
 int filter_init(struct filter *f, const struct kube_discovery *d, const struct backup_opts *o,
                 struct buf *warnings, struct err *e);
 void filter_fini(struct filter *f);

@@ -87,6 +87,18 @@ void record_set_list(json_t *obj, const char *key, const char *const *v, size_t 
     json_object_set_new(obj, key, a);
 }
 
+void record_scope_lists(json_t *spec, const struct backup_scope *s, int star)
+{
+    static const char *const all[] = {"*"};
+    if (s->n_include_ns || !star)
+        record_set_list(spec, "includedNamespaces", s->include_ns, s->n_include_ns);
+    else
+        record_set_list(spec, "includedNamespaces", all, 1);
+    record_set_list(spec, "excludedNamespaces", s->exclude_ns, s->n_exclude_ns);
+    record_set_list(spec, "includedResources", s->include_res, s->n_include_res);
+    record_set_list(spec, "excludedResources", s->exclude_res, s->n_exclude_res);
+}
+
 json_t *record_new(const struct backup_opts *o, const char *loc_name,
                    const struct record_status *st)
 {
@@ -100,23 +112,16 @@ json_t *record_new(const struct backup_opts *o, const char *loc_name,
         json_pack("{s:s, s:s, s:s, s:{s:s}}", "name", o->name, "namespace", RECORD_NAMESPACE,
                   "creationTimestamp", start, "labels", "velero.io/storage-location", loc_name);
     json_t *spec = json_object();
-    /* as `velero backup create` fills them: "*" when no namespace is named */
-    static const char *const star[] = {"*"};
-    if (o->n_include_ns)
-        record_set_list(spec, "includedNamespaces", o->include_ns, o->n_include_ns);
-    else
-        record_set_list(spec, "includedNamespaces", star, 1);
-    record_set_list(spec, "excludedNamespaces", o->exclude_ns, o->n_exclude_ns);
-    record_set_list(spec, "includedResources", o->include_res, o->n_include_res);
-    record_set_list(spec, "excludedResources", o->exclude_res, o->n_exclude_res);
-    if (o->selector && *o->selector) {
-        json_t *sel = record_selector_parse(o->selector, NULL);
+    record_scope_lists(spec, &o->scope, 1);
+    if (o->scope.selector && *o->scope.selector) {
+        json_t *sel = record_selector_parse(o->scope.selector, NULL);
         if (sel)
             json_object_set_new(spec, "labelSelector", sel);
     }
     json_object_set_new(spec, "ttl", json_string(ttl));
-    if (o->include_cluster >= 0)
-        json_object_set_new(spec, "includeClusterResources", json_boolean(o->include_cluster));
+    if (o->scope.include_cluster >= 0)
+        json_object_set_new(spec, "includeClusterResources",
+                            json_boolean(o->scope.include_cluster));
     json_object_set_new(spec, "storageLocation", json_string(loc_name));
 
     json_t *status = json_pack("{s:i, s:s, s:s, s:s, s:s, s:s}", "version", 1, "formatVersion",

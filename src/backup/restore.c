@@ -169,23 +169,15 @@ static int resource_included(const struct run *r, const char *dir)
     return !dir_matches(r->exc_res, r->nexc_res, dir);
 }
 
-/* Whether no namespace was chosen: Velero then restores every
- * cluster-scoped object, otherwise only those the namespaces use. */
-static int all_namespaces(const struct run *r)
-{
-    for (size_t i = 0; i < r->o->ninclude_ns; i++)
-        if (!strcmp(r->o->include_ns[i], "*"))
-            return !r->o->nexclude_ns;
-    return !r->o->ninclude_ns && !r->o->nexclude_ns;
-}
-
 /* -1: decided after the whole backup is read (CRDs of restored custom
  * resources). */
 static int cluster_included(const struct run *r, const char *dir, const json_t *obj)
 {
-    if (r->o->include_cluster >= 0)
-        return r->o->include_cluster;
-    if (all_namespaces(r))
+    if (r->o->scope.include_cluster >= 0)
+        return r->o->scope.include_cluster;
+    /* no namespace chosen: every cluster-scoped object, as Velero does;
+     * otherwise only those the namespaces use */
+    if (filter_all_namespaces(&r->o->scope))
         return 1;
     if (!strcmp(dir, "persistentvolumes")) {
         const char *ns = record_sget(json_object_get(obj, "spec"), "claimRef", "namespace");
@@ -759,10 +751,7 @@ static json_t *restore_object(const struct run *r, const char *phase, time_t sta
     record_time(start, t0, sizeof t0);
     record_time(end, t1, sizeof t1);
     json_t *spec = json_pack("{s:s}", "backupName", o->backup);
-    record_set_list(spec, "includedNamespaces", o->include_ns, o->ninclude_ns);
-    record_set_list(spec, "excludedNamespaces", o->exclude_ns, o->nexclude_ns);
-    record_set_list(spec, "includedResources", o->include_res, o->ninclude_res);
-    record_set_list(spec, "excludedResources", o->exclude_res, o->nexclude_res);
+    record_scope_lists(spec, &o->scope, 0);
     if (o->maps.ns.n)
         json_object_set_new(spec, "namespaceMapping", mapping_json(&o->maps.ns));
     /* Not Velero's: ferry's volume mappings, kept so describe can show them. */
@@ -776,8 +765,9 @@ static json_t *restore_object(const struct run *r, const char *phase, time_t sta
         json_object_set(spec, "labelSelector", r->selector);
     json_object_set_new(spec, "restorePVs", json_boolean(o->restore_volumes));
     json_object_set_new(spec, "preserveNodePorts", json_boolean(o->preserve_nodeports));
-    if (o->include_cluster >= 0)
-        json_object_set_new(spec, "includeClusterResources", json_boolean(o->include_cluster));
+    if (o->scope.include_cluster >= 0)
+        json_object_set_new(spec, "includeClusterResources",
+                            json_boolean(o->scope.include_cluster));
     json_object_set_new(spec, "existingResourcePolicy",
                         json_string(o->policy == RESTORE_POLICY_UPDATE ? "update" : "none"));
     json_t *status = json_pack("{s:s, s:s, s:s, s:{s:I, s:I}}", "phase", phase, "startTimestamp",
@@ -981,7 +971,8 @@ static int create(struct run *r, const char *location, struct err *e)
     if (backup_name_valid("backup", o->backup, e) < 0 ||
         backup_name_valid("restore", r->name, e) < 0)
         return -1;
-    if (o->selector && *o->selector && !(r->selector = record_selector_parse(o->selector, e)))
+    if (o->scope.selector && *o->scope.selector &&
+        !(r->selector = record_selector_parse(o->scope.selector, e)))
         return -1;
     if (!(r->s = backup_store_open(location, &r->loc, e)))
         return -1;
@@ -991,8 +982,8 @@ static int create(struct run *r, const char *location, struct err *e)
         return -1;
     if (!kube_discover(r->k, e))
         return -1;
-    if (resolve_names(r, o->include_res, o->ninclude_res, &r->inc_res, &r->ninc_res) ||
-        resolve_names(r, o->exclude_res, o->nexclude_res, &r->exc_res, &r->nexc_res))
+    if (resolve_names(r, o->scope.include_res, o->scope.n_include_res, &r->inc_res, &r->ninc_res) ||
+        resolve_names(r, o->scope.exclude_res, o->scope.n_exclude_res, &r->exc_res, &r->nexc_res))
         return err_set(e, "out of memory");
     if ((r->spool = restore_tmpfile(e)) < 0)
         return -1;
@@ -1004,10 +995,10 @@ int restore_create(struct kube_client *k, const char *location, const struct res
 {
     struct run r = {.o = o, .k = k, .spool = -1, .tty = tty && o->wait, .out = out};
     pthread_mutex_init(&r.mu, NULL);
-    r.nsf.inc_ns = o->include_ns;
-    r.nsf.n_inc_ns = o->ninclude_ns;
-    r.nsf.exc_ns = o->exclude_ns;
-    r.nsf.n_exc_ns = o->nexclude_ns;
+    r.nsf.inc_ns = o->scope.include_ns;
+    r.nsf.n_inc_ns = o->scope.n_include_ns;
+    r.nsf.exc_ns = o->scope.exclude_ns;
+    r.nsf.n_exc_ns = o->scope.n_exclude_ns;
     r.uids = json_object();
     r.services = json_object();
     r.crd_dirs = json_object();

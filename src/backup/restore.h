@@ -15,6 +15,7 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "backup/backup.h"
 #include "core/err.h"
 
 struct kube_client;
@@ -59,10 +60,7 @@ enum restore_policy { RESTORE_POLICY_NONE, RESTORE_POLICY_UPDATE };
 struct restore_opts {
     const char *name;   /* NULL: <backup>-<YYYYMMDDhhmmss> */
     const char *backup; /* required */
-    const char *const *include_ns, *const *exclude_ns, *const *include_res, *const *exclude_res;
-    size_t ninclude_ns, nexclude_ns, ninclude_res, nexclude_res;
-    int include_cluster;  /* -1 unset, 0, 1 */
-    const char *selector; /* NULL or "" for none */
+    struct backup_scope scope;
     struct restore_maps maps;
     struct restore_prio prio;
     int preserve_nodeports;

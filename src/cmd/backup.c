@@ -28,24 +28,28 @@ static void on_signal(int signo)
 
 /* ---- create ---- */
 
+void cmd_backup_scope(const struct cli_ctx *c, struct backup_scope *s)
+{
+    s->include_ns = cli_list(c, "include-namespaces", &s->n_include_ns);
+    s->exclude_ns = cli_list(c, "exclude-namespaces", &s->n_exclude_ns);
+    s->include_res = cli_list(c, "include-resources", &s->n_include_res);
+    s->exclude_res = cli_list(c, "exclude-resources", &s->n_exclude_res);
+    s->include_cluster =
+        cli_isset(c, "include-cluster-resources") ? cli_bool(c, "include-cluster-resources") : -1;
+    s->selector = cli_str(c, "selector");
+}
+
 static int run_create(struct cli_ctx *c)
 {
     if (c->argc != 1)
         return cli_usage_error(c, "a backup name is required, and only one");
     struct backup_opts o = {
         .name = c->argv[0],
-        .selector = cli_str(c, "selector"),
-        .include_cluster = cli_isset(c, "include-cluster-resources")
-                               ? cli_bool(c, "include-cluster-resources")
-                               : -1,
         .progress = isatty(STDERR_FILENO),
         .wait = cli_bool(c, "wait"),
         .cancel = &stop_signal,
     };
-    o.include_ns = cli_list(c, "include-namespaces", &o.n_include_ns);
-    o.exclude_ns = cli_list(c, "exclude-namespaces", &o.n_exclude_ns);
-    o.include_res = cli_list(c, "include-resources", &o.n_include_res);
-    o.exclude_res = cli_list(c, "exclude-resources", &o.n_exclude_res);
+    cmd_backup_scope(c, &o.scope);
     double ttl;
     if (text_go_duration(cli_str(c, "ttl"), &ttl) < 0 || ttl < 0)
         return cli_usage_error(c,

@@ -10,6 +10,12 @@ extern const struct cli_cmd cmd_backup_location;
 extern const struct cli_cmd cmd_backup;
 extern const struct cli_cmd cmd_restore;
 
+struct backup_scope;
+/* The flags a backup and a restore share (--include-namespaces,
+ * --exclude-namespaces, --include-resources, --exclude-resources,
+ * --include-cluster-resources, -l), as a scope (src/cmd/backup.c). */
+void cmd_backup_scope(const struct cli_ctx *c, struct backup_scope *s);
+
 struct kube_overrides;
 /* The connection flags (--kubeconfig, --context, --server, --token, ...)
  * as kube_overrides; strings point into the context (src/cmd/get.c). */

@@ -49,10 +49,6 @@ static int run_create(struct cli_ctx *c)
     struct restore_opts o = {
         .name = c->argc ? c->argv[0] : NULL,
         .backup = cli_str(c, "from-backup"),
-        .include_cluster = cli_isset(c, "include-cluster-resources")
-                               ? cli_bool(c, "include-cluster-resources")
-                               : -1,
-        .selector = cli_str(c, "selector"),
         .preserve_nodeports = cli_bool(c, "preserve-nodeports"),
         .restore_volumes = cli_bool(c, "restore-volumes"),
         .policy = !strcmp(policy, "update") ? RESTORE_POLICY_UPDATE : RESTORE_POLICY_NONE,
@@ -61,10 +57,7 @@ static int run_create(struct cli_ctx *c)
         .wait = cli_bool(c, "wait"),
         .workers = workers,
     };
-    o.include_ns = cli_list(c, "include-namespaces", &o.ninclude_ns);
-    o.exclude_ns = cli_list(c, "exclude-namespaces", &o.nexclude_ns);
-    o.include_res = cli_list(c, "include-resources", &o.ninclude_res);
-    o.exclude_res = cli_list(c, "exclude-resources", &o.nexclude_res);
+    cmd_backup_scope(c, &o.scope);
     size_t nprio;
     const char *const *prio = cli_list(c, "resource-priorities", &nprio);
     struct err e;
