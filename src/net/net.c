@@ -190,11 +190,16 @@ static int set_int(int fd, int level, int opt, int v)
     return setsockopt(fd, level, opt, &v, sizeof v) < 0 ? -errno : 0;
 }
 
-/* Go's wording: "listen tcp 127.0.0.1:80: bind: address already in use". */
+/* Go's wording: "listen tcp 127.0.0.1:80: bind: address already in use",
+ * plus what to do when a port below 1024 is refused to an unprivileged user. */
 static int sock_fail(struct err *e, const char *what, const char *addr, const char *op, int r)
 {
     char text[128];
-    err_set(e, "%s %s: %s: %s", what, addr, op, file_strerror(-r, text, sizeof text));
+    const char *hint = r == -EACCES && !strcmp(op, "bind")
+                           ? " (ports below 1024 need root or the NET_BIND_SERVICE capability;"
+                             " listen on a port from 1024 up)"
+                           : "";
+    err_set(e, "%s %s: %s: %s%s", what, addr, op, file_strerror(-r, text, sizeof text), hint);
     return r;
 }
 

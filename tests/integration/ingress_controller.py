@@ -29,7 +29,7 @@ import time
 import urllib.error
 import urllib.request
 
-from proxylib import (ROOT, SLOW, TAP, Conn, Proc, Upstream, echo, request, tmpdir, _procs)
+from proxylib import (FERRY, ROOT, SLOW, TAP, Conn, Proc, Upstream, echo, request, tmpdir, _procs)
 
 KUBECTL = os.environ.get("KUBECTL") or shutil.which("kubectl")
 SERVER = os.path.join(ROOT, "tests", "support", "fake-apiserver")
@@ -257,6 +257,70 @@ def ws_handler(s, head, rest):
         if not d:
             return False
         s.sendall(d)
+
+
+def deployed_pod(t, items):
+    """The Deployment's container, as deploy/ writes it: its ports agree with
+    its listen flags and the Service's targets, and its command line serves
+    as the pod's user with every capability dropped and no privilege
+    escalation, in a network namespace of its own (where ports below 1024
+    are refused to that user, as in a pod)."""
+    dep, svc_ = items
+    spec = dep["spec"]["template"]["spec"]
+    ctr = spec["containers"][0]
+    sc = ctr.get("securityContext", {})
+    caps = sc.get("capabilities", {})
+    t.ok(sc.get("allowPrivilegeEscalation") is False and caps.get("drop") == ["ALL"] and
+         not caps.get("add") and sc.get("readOnlyRootFilesystem") is True and
+         spec["securityContext"].get("runAsNonRoot") is True,
+         "deploy/: no capabilities, no privilege escalation, read-only root, non-root",
+         json.dumps(sc))
+    listen = {m.group(1): int(m.group(2)) for a in ctr["args"]
+              for m in [re.match(r"--(http|https|metrics)-listen=.*:(\d+)$", a)] if m}
+    ports = {p["name"]: p["containerPort"] for p in ctr["ports"]}
+    t.eq(ports, listen, "deploy/: the container's named ports are the ports it listens on")
+    t.eq(sorted(p["targetPort"] for p in svc_["spec"]["ports"]), ["http", "https"],
+         "deploy/: the Service sends 80 and 443 to them")
+    tools = [shutil.which(x) for x in ("unshare", "setpriv", "ip", "curl")]
+    if os.geteuid() != 0 or not all(tools):
+        t.skip("deploy/'s command line serves unprivileged",
+               "needs root and unshare, setpriv, ip, curl to make a pod-like sandbox")
+        return
+    # The pod's flags, with the manifests provider in place of the cluster.
+    d = tmpdir()
+    os.chmod(d, 0o755)
+    shutil.copy(FERRY, os.path.join(d, "ferry"))
+    with open(os.path.join(d, "m.yaml"), "w") as f:
+        f.write("".join("---\n" + json.dumps(o) + "\n" for o in [ing("web", "pod.example", "web"), svc("web")]))
+    os.chmod(os.path.join(d, "m.yaml"), 0o644)
+    args = [a for a in ctr["args"] if a != "--in-cluster" and not a.startswith("--publish-")]
+    args += ["--manifests", os.path.join(d, "m.yaml")]
+    uid = spec["securityContext"]["runAsUser"]
+    gid = spec["securityContext"]["runAsGroup"]
+    script = ('ip link set lo up && '
+              'setpriv --reuid %d --regid %d --clear-groups --no-new-privs --inh-caps=-all '
+              '--bounding-set=-all "$@" >/dev/null 2>"$LOGF" & '
+              'for i in $(seq 100); do '
+              '  s=$(curl -s -o /dev/null -w "%%{http_code}" http://127.0.0.1:%d/readyz) && '
+              '  [ "$s" = 200 ] && break; sleep 0.1; done; '
+              'echo "readyz $s"; '
+              'echo "http $(curl -s -o /dev/null -w "%%{http_code}" -H "Host: pod.example" '
+              'http://127.0.0.1:%d/)"; '
+              'echo "https $(curl -sk -o /dev/null -w "%%{http_code}" https://127.0.0.1:%d/)"; '
+              'echo "uid $(ps -o uid= -p $! | tr -d " ")"; kill $!; wait'
+              % (uid, gid, listen["metrics"], listen["http"], listen["https"]))
+    p = subprocess.run(["unshare", "--net", "sh", "-c", script, "sh",
+                        os.path.join(d, "ferry"), "ingress", "serve"] + args,
+                       capture_output=True, text=True, timeout=60,
+                       env=dict(os.environ, LOGF=os.path.join(d, "log")))
+    with open(os.path.join(d, "log")) as f:
+        log = f.read()
+    got = dict(line.split(" ", 1) for line in p.stdout.split("\n") if " " in line)
+    # http 503: the route is served; its Service has no endpoints here.
+    t.eq(got, {"readyz": "200", "http": "503", "https": "404", "uid": str(uid)},
+         "deploy/'s command line serves as uid %d with no capabilities" % uid)
+    if got.get("readyz") != "200":
+        print("# " + log[-1500:].replace("\n", "\n# "), flush=True)
 
 
 def main(t):
@@ -561,6 +625,9 @@ def main(t):
          "the objects exist", out + err + out2 + err2)
     rc, out, _ = kubectl(kc2, "get", "ingressclass", "ferry", "-o", "jsonpath={.spec.controller}")
     t.eq(out, "ferry.dev/ingress-controller", "IngressClass ferry names ferry's controller")
+    rc, out, _ = kubectl(kc2, "get", "-n", "ferry-system", "deployment/ferry-ingress",
+                         "service/ferry-ingress", "-o", "json")
+    deployed_pod(t, json.loads(out)["items"])
     api2.stop()
 
     # ---- an API server without EndpointSlices (before 1.21): Endpoints ----
