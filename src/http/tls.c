@@ -9,6 +9,7 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <time.h>
 
 #include <openssl/core_names.h>
@@ -487,23 +488,132 @@ void tls_server_free(struct tls_server *s)
     free(s);
 }
 
+/* ---- the socket BIO ----------------------------------------------------- */
+
+/* OpenSSL's socket BIO does read(2) and write(2); this one does recv(2) and
+ * send(2) (no file layer) and remembers whether its last read came back
+ * short, that is emptied the socket: tls_read_drained tells the proxy, which
+ * then stops reading without one more read that could only say EAGAIN. */
+struct sock_bio {
+    int fd;
+    bool drained; /* the last recv returned less than asked, or nothing */
+    bool eof;
+};
+
+static int sock_bio_read(BIO *b, char *p, size_t n, size_t *got)
+{
+    struct sock_bio *sb = BIO_get_data(b);
+    ssize_t k;
+    do
+        k = recv(sb->fd, p, n, 0);
+    while (k < 0 && errno == EINTR);
+    BIO_clear_retry_flags(b);
+    *got = k > 0 ? (size_t)k : 0;
+    sb->drained = k <= 0 || (size_t)k < n;
+    if (k > 0)
+        return 1;
+    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        BIO_set_retry_read(b);
+    else if (k == 0)
+        sb->eof = true;
+    return 0;
+}
+
+static int sock_bio_write(BIO *b, const char *p, size_t n, size_t *put)
+{
+    struct sock_bio *sb = BIO_get_data(b);
+    ssize_t k;
+    do
+        k = send(sb->fd, p, n, MSG_NOSIGNAL);
+    while (k < 0 && errno == EINTR);
+    BIO_clear_retry_flags(b);
+    *put = k > 0 ? (size_t)k : 0;
+    if (k > 0)
+        return 1;
+    if (k < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+        BIO_set_retry_write(b);
+    return 0;
+}
+
+/* What the TLS layer asks of a socket BIO: flush (nothing buffered here),
+ * end of stream (for SSL_OP_IGNORE_UNEXPECTED_EOF), the descriptor. */
+static long sock_bio_ctrl(BIO *b, int cmd, long num, void *ptr)
+{
+    (void)num;
+    struct sock_bio *sb = BIO_get_data(b);
+    switch (cmd) {
+    case BIO_CTRL_FLUSH:
+        return 1;
+    case BIO_CTRL_EOF:
+        return sb->eof;
+    case BIO_C_GET_FD:
+        if (ptr)
+            *(int *)ptr = sb->fd;
+        return sb->fd;
+    default:
+        return 0;
+    }
+}
+
+static int sock_bio_destroy(BIO *b)
+{
+    free(BIO_get_data(b));
+    BIO_set_data(b, NULL);
+    return 1;
+}
+
+static BIO_METHOD *sock_method;
+
+static void sock_method_make(void)
+{
+    BIO_METHOD *m = BIO_meth_new(BIO_get_new_index() | BIO_TYPE_SOURCE_SINK | BIO_TYPE_DESCRIPTOR,
+                                 "ferry socket");
+    if (m && BIO_meth_set_read_ex(m, sock_bio_read) && BIO_meth_set_write_ex(m, sock_bio_write) &&
+        BIO_meth_set_ctrl(m, sock_bio_ctrl) && BIO_meth_set_destroy(m, sock_bio_destroy)) {
+        sock_method = m;
+        return;
+    }
+    BIO_meth_free(m);
+}
+
+/* A BIO on <fd> that owns its state (not the descriptor), or NULL. */
+static BIO *sock_bio_new(int fd)
+{
+    static pthread_once_t once = PTHREAD_ONCE_INIT;
+    pthread_once(&once, sock_method_make);
+    struct sock_bio *sb = sock_method ? calloc(1, sizeof *sb) : NULL;
+    BIO *b = sb ? BIO_new(sock_method) : NULL;
+    if (!b) {
+        free(sb);
+        return NULL;
+    }
+    sb->fd = fd;
+    BIO_set_data(b, sb);
+    BIO_set_init(b, 1);
+    return b;
+}
+
 /* ---- connections ------------------------------------------------------- */
 
 SSL *tls_accept(struct tls_server *s, int fd, void *arg)
 {
     SSL *ssl = SSL_new(s->ctx);
-    if (!ssl)
-        goto fail;
-    if (!SSL_set_fd(ssl, fd)) {
+    BIO *b = ssl ? sock_bio_new(fd) : NULL;
+    if (!b) {
         SSL_free(ssl);
-        goto fail;
+        ERR_clear_error();
+        return NULL;
     }
+    SSL_set_bio(ssl, b, b);
     SSL_set_app_data(ssl, arg);
     SSL_set_accept_state(ssl);
     return ssl;
-fail:
-    ERR_clear_error();
-    return NULL;
+}
+
+bool tls_read_drained(SSL *ssl)
+{
+    const struct sock_bio *sb = BIO_get_data(SSL_get_rbio(ssl));
+    return sb->drained && !SSL_has_pending(ssl);
 }
 
 void tls_free(SSL *ssl)

@@ -16,6 +16,7 @@
 #ifndef FERRY_HTTP_TLS_H
 #define FERRY_HTTP_TLS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
@@ -93,6 +94,10 @@ enum { TLS_WANT_READ = 1, TLS_WANT_WRITE = 2 };
  * stream (close_notify or a plain close), -EAGAIN with *want set, or -EIO
  * (a failed handshake, a bad record). */
 ssize_t tls_read(struct ssl_st *ssl, char *p, size_t n, int *want);
+/* After a tls_read that returned bytes: true when the socket was empty at
+ * its last read and OpenSSL holds nothing more, so another tls_read could
+ * only say -EAGAIN until the socket is readable again. */
+bool tls_read_drained(struct ssl_st *ssl);
 /* Encrypts and sends the first bytes of <iov>: gathered into <scratch>
  * (<cap> bytes; the whole of a single iovec goes without a copy). Returns
  * bytes taken (> 0), -EAGAIN with *want set, or -EPIPE. After -EAGAIN

@@ -137,12 +137,13 @@ enum { CT_READ_ON_WRITE = 1, CT_WRITE_ON_READ = 2 };
 
 /* Client I/O through TLS, with rd's and wv's contracts except one: TLS
  * returns a record at a time, so a short read or write says nothing about
- * the socket; readiness is cleared only by -EAGAIN (and the end). */
+ * the socket; readiness is cleared by -EAGAIN, the end, or a read that
+ * emptied the socket with nothing left in OpenSSL (tls_read_drained). */
 static __attribute__((noinline)) ssize_t tls_rd(struct conn *c, char *p, size_t n)
 {
     int want = 0;
     ssize_t k = tls_read(c->ssl, p, n, &want);
-    if (k <= 0)
+    if (k <= 0 || (c->rready != RD_EOF && tls_read_drained(c->ssl)))
         c->rready = 0;
     if (k == -EAGAIN && want == TLS_WANT_WRITE)
         c->twant |= CT_READ_ON_WRITE;

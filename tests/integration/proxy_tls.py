@@ -156,6 +156,49 @@ class TLSConn(Conn):
         return self.response()
 
 
+class RecordConn(Conn):
+    """TLS through memory BIOs: send_records() makes each piece its own TLS
+    record and sends them all in one TCP write, so they arrive together."""
+
+    def __init__(self, port, host):
+        ctx = ssl.create_default_context()
+        ctx.check_hostname = False
+        ctx.verify_mode = ssl.CERT_NONE
+        self.s = socket.create_connection(("127.0.0.1", port), timeout=10 * SLOW)
+        self.inc, self.out = ssl.MemoryBIO(), ssl.MemoryBIO()
+        self.tls = ctx.wrap_bio(self.inc, self.out, server_hostname=host)
+        self.buf = b""
+        self.eof = False
+        while True:
+            try:
+                self.tls.do_handshake()
+                break
+            except ssl.SSLWantReadError:
+                self.s.sendall(self.out.read())
+                self._feed()
+        self.s.sendall(self.out.read())
+
+    def _feed(self):
+        d = self.s.recv(1 << 16)
+        if not d:
+            self.eof = True
+            raise EOFError("connection closed")
+        self.inc.write(d)
+
+    def send_records(self, pieces):
+        for p in pieces:
+            self.tls.write(p)
+        self.s.sendall(self.out.read())
+
+    def _fill(self):
+        while True:
+            try:
+                self.buf += self.tls.read(1 << 16)
+                return
+            except ssl.SSLWantReadError:
+                self._feed()
+
+
 def main(t):
     if not shutil.which("openssl") or not shutil.which("curl"):
         t.skip("TLS tests", "openssl or curl is not installed")
@@ -258,6 +301,18 @@ def main(t):
     t.eq((r.status, got == b"ping through TLS" * 1000), (101, True),
          "an upgraded connection tunnels both ways over TLS")
     ws.close()
+
+    # ---- pipelined requests arriving together: none left unread ----
+    reqs = [b"GET /p%d HTTP/1.1\r\nHost: a.example.com\r\n\r\n" % i for i in range(3)]
+    rc = RecordConn(S, "a.example.com")
+    rc.send_records([b"".join(reqs)])
+    got = [json.loads(rc.response().body)["path"] for _ in reqs]
+    rc.send_records(reqs)
+    got += [json.loads(rc.response().body)["path"] for _ in reqs]
+    t.eq(got, ["/p0", "/p1", "/p2"] * 2,
+         "three pipelined requests in one TLS record, then in three records of one TCP "
+         "segment: all answered in order")
+    rc.close()
 
     # ---- bad Secrets: the default certificate for that host alone ----
     t.eq(presented(S, "c.example.com")[0], "ferry default certificate",
