@@ -79,7 +79,9 @@ PROJECT_PROXY_CMD="$work/run-ferry" bash "$COMPARE" "$@"
 
 echo
 echo "# CPU time per request (bench/proxy_cpu.sh)"
-bash "$ROOT/bench/proxy_cpu.sh" "$FERRY"
+tls=()
+for a in "$@"; do [ "$a" = -t ] && tls=(-t); done
+bash "$ROOT/bench/proxy_cpu.sh" "${tls[@]}" "$FERRY"
 
 n=${IDLE_CONNS:-10000}
 if [ "$n" -gt 0 ]; then
