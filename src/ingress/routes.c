@@ -20,10 +20,10 @@
 #include <sys/uio.h>
 #include <time.h>
 
+#include "core/b64.h"
 #include "core/log.h"
 #include "http/tls.h"
 #include "ingress/iarena.h"
-#include "kubeconfig/kcfg.h"
 
 #define SEED 0x243f6a8885a308d3ULL
 #define K1 0x9e3779b97f4a7c15ULL
@@ -810,9 +810,9 @@ static struct tls_cert *load_cert(struct build *b, const struct ingress_tls *mt)
         what = "the Secret does not exist";
     else if (!mt->crt_b64 || !mt->key_b64)
         what = "the Secret lacks tls.crt or tls.key";
-    else if (kcfg_b64_decode(mt->crt_b64, &crt, &crtlen, &e) < 0)
+    else if (b64_decode(mt->crt_b64, &crt, &crtlen, &e) < 0)
         what = "tls.crt is not valid base64";
-    else if (kcfg_b64_decode(mt->key_b64, &key, &keylen, &e) < 0)
+    else if (b64_decode(mt->key_b64, &key, &keylen, &e) < 0)
         what = "tls.key is not valid base64";
     else if (!(c = tls_cert_parse((const char *)crt, crtlen, (const char *)key, keylen, &e)))
         what = e.msg;

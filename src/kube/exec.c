@@ -11,6 +11,7 @@
 
 #include <jansson.h>
 
+#include "core/b64.h"
 #include "core/buf.h"
 #include "core/json.h"
 #include "kubeconfig/kcfg.h"
@@ -48,7 +49,7 @@ char *kube_exec_info(const struct kube_exec_cfg *x, const struct kube_restcfg *c
         if (cfg->insecure)
             json_object_set_new(cl, "insecure-skip-tls-verify", json_true());
         if (cfg->ca_pem && cfg->ca_len) {
-            char *b = kcfg_b64_encode((const unsigned char *)cfg->ca_pem, cfg->ca_len);
+            char *b = b64_encode((const unsigned char *)cfg->ca_pem, cfg->ca_len);
             if (b)
                 json_object_set_new(cl, "certificate-authority-data", json_string(b));
             free(b);

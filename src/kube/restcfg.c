@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/b64.h"
 #include "core/buf.h"
 #include "core/file.h"
 #include "core/text.h"
@@ -134,7 +135,7 @@ static int b64(const char *text, char **out, size_t *len, struct err *e)
 {
     unsigned char *p;
     size_t n;
-    if (kcfg_b64_decode(text, &p, &n, e) < 0)
+    if (b64_decode(text, &p, &n, e) < 0)
         return -1;
     char *s = malloc(n + 1);
     if (!s) {

@@ -85,11 +85,4 @@ int kcfg_entry_canon(json_t **body, enum kcfg_kind kind, struct err *e);
 char *kcfg_abs_path(const char *path);
 char *kcfg_clean_path(const char *path);
 
-/* Base64 as Go's StdEncoding: decode ignores CR/LF; errors read as Go's
- * ("illegal base64 data at input byte N"). Return malloc'd buffers. */
-char *kcfg_b64_encode(const unsigned char *p, size_t n);
-/* Whether <s> is exactly what kcfg_b64_encode writes for some bytes. */
-int kcfg_b64_canonical(const char *s, size_t n);
-int kcfg_b64_decode(const char *s, unsigned char **out, size_t *n, struct err *e);
-
 #endif

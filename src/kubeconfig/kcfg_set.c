@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/b64.h"
 #include "core/buf.h"
 #include "core/cli.h"
 #include "kubeconfig/kcfg.h"
@@ -133,14 +134,14 @@ static int set_field(const struct nav *nv, size_t at, const struct kfield *f, js
             return parse_error(nv);
         char *enc;
         if (nv->raw) {
-            enc = kcfg_b64_encode((const unsigned char *)nv->value, strlen(nv->value));
+            enc = b64_encode((const unsigned char *)nv->value, strlen(nv->value));
         } else {
             unsigned char *raw;
             size_t n;
             struct err be;
-            if (kcfg_b64_decode(nv->value, &raw, &n, &be) < 0)
+            if (b64_decode(nv->value, &raw, &n, &be) < 0)
                 return err_set(nv->e, "error decoding input value: %s", be.msg);
-            enc = kcfg_b64_encode(raw, n);
+            enc = b64_encode(raw, n);
             free(raw);
         }
         if (!enc)

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "core/b64.h"
 #include "core/buf.h"
 #include "core/file.h"
 
@@ -28,7 +29,7 @@ static char *embed(const char *path)
     struct buf b = BUF_INIT;
     if (file_read(path, KCFG_MAX_EMBED, &b, NULL) < 0)
         buf_reset(&b);
-    char *enc = kcfg_b64_encode((const unsigned char *)buf_str(&b), b.len);
+    char *enc = b64_encode((const unsigned char *)buf_str(&b), b.len);
     buf_fini(&b);
     return enc;
 }

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/b64.h"
 #include "core/json.h"
 #include "kubeconfig/kcfg.h"
 
@@ -321,15 +322,15 @@ static int decode_field(const struct kfield *f, const json_t *v, const char *par
     case KF_BYTES: {
         if (!json_is_string(v))
             return type_error(e, v, parent, path, "[]uint8");
-        if (kcfg_b64_canonical(json_string_value(v), json_string_length(v))) {
+        if (b64_canonical(json_string_value(v), json_string_length(v))) {
             *out = json_incref((json_t *)v);
             return 0;
         }
         unsigned char *raw;
         size_t n;
-        if (kcfg_b64_decode(json_string_value(v), &raw, &n, e) < 0)
+        if (b64_decode(json_string_value(v), &raw, &n, e) < 0)
             return -1;
-        char *enc = kcfg_b64_encode(raw, n);
+        char *enc = b64_encode(raw, n);
         free(raw);
         *out = json_string(enc ? enc : "");
         free(enc);

@@ -15,12 +15,12 @@
 #include <openssl/pem.h>
 #include <openssl/x509.h>
 
+#include "core/b64.h"
 #include "core/buf.h"
 #include "core/yaml.h"
 #include "http/tls.h"
 #include "ingress/model.h"
 #include "ingress/routes.h"
-#include "kubeconfig/kcfg.h"
 
 struct pem {
     char *crt, *key; /* malloc'd PEM text */
@@ -169,8 +169,8 @@ static void self_signed_default_names_itself(void **state)
 
 static void add_secret(struct buf *y, const char *name, const char *crt, const char *key)
 {
-    char *c64 = kcfg_b64_encode((const unsigned char *)crt, strlen(crt));
-    char *k64 = kcfg_b64_encode((const unsigned char *)key, strlen(key));
+    char *c64 = b64_encode((const unsigned char *)crt, strlen(crt));
+    char *k64 = b64_encode((const unsigned char *)key, strlen(key));
     buf_addf(y,
              "---\napiVersion: v1\nkind: Secret\nmetadata: {name: %s, namespace: default}\n"
              "type: kubernetes.io/tls\ndata: {tls.crt: \"%s\", tls.key: \"%s\"}\n",
