@@ -2,9 +2,9 @@
 # ferry ingress serve beside nginx, HAProxy and h2o, through the shared
 # comparison script (../shared/bench/proxy-compare.sh, or $PROXY_COMPARE):
 # HTTP/1.1 keep-alive, wrk, one worker each by default, one nginx backend.
-# Then the CPU time per request against nginx (bench/proxy_cpu.sh: steadier
-# than requests/s on a shared machine) and the memory of idle keep-alive
-# connections (bench/idle_conns.py).
+# Then the CPU time per request against nginx (bench/proxy_cpu.sh, or with
+# -t bench/proxy_tls.sh: steadier than requests/s on a shared machine) and
+# the memory of idle keep-alive connections (bench/idle_conns.py).
 #
 # Usage: bench/proxy.sh [FERRY-BINARY] [proxy-compare.sh options: -d S -c N -r N -w N -t]
 # (-t: HTTPS, ferry with the compare script's certificate as its default one)
@@ -78,10 +78,10 @@ echo "# proxy-compare.sh $* (machine: $(nproc) CPUs, $(uname -r))"
 PROJECT_PROXY_CMD="$work/run-ferry" bash "$COMPARE" "$@"
 
 echo
-echo "# CPU time per request (bench/proxy_cpu.sh)"
-tls=()
-for a in "$@"; do [ "$a" = -t ] && tls=(-t); done
-bash "$ROOT/bench/proxy_cpu.sh" "${tls[@]}" "$FERRY"
+echo "# CPU time per request (bench/proxy_cpu.sh; with -t bench/proxy_tls.sh)"
+cpu=proxy_cpu.sh
+for a in "$@"; do [ "$a" = -t ] && cpu=proxy_tls.sh; done
+bash "$ROOT/bench/$cpu" "$FERRY"
 
 n=${IDLE_CONNS:-10000}
 if [ "$n" -gt 0 ]; then

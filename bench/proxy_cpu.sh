@@ -5,23 +5,17 @@
 # load generator and the backend (or with noisy neighbours), requests/s
 # swing with scheduling; the proxy's own CPU time per request is the
 # steadier measure of its cost. Reads utime+stime from /proc/PID/stat.
-# Ends with each proxy's mean and nginx's mean over ferry's.
+# Ends with each proxy's mean and nginx's mean over ferry's. HTTPS:
+# bench/proxy_tls.sh.
 #
-# Usage: bench/proxy_cpu.sh [-t] [FERRY-BINARY] [ROUNDS]   (default build/ferry, 2)
-# -t: HTTPS between wrk and the proxies (one self-signed RSA-2048 certificate,
-#     as proxy-compare.sh -t makes; nginx with its shared session cache).
-# Needs: nginx wrk bc (and openssl with -t)
+# Usage: bench/proxy_cpu.sh [FERRY-BINARY] [ROUNDS]   (default build/ferry, 2)
+# Needs: nginx wrk bc
 set -euo pipefail
 
-TLS=""
-if [ "${1:-}" = -t ]; then
-    TLS=1
-    shift
-fi
 ROOT=$(cd "$(dirname "$0")/.." && pwd)
 FERRY=$(readlink -f "${1:-$ROOT/build/ferry}")
 ROUNDS=${2:-2}
-for t in nginx wrk bc ${TLS:+openssl}; do command -v $t >/dev/null || { echo "missing $t"; exit 2; }; done
+for t in nginx wrk bc; do command -v $t >/dev/null || { echo "missing $t"; exit 2; }; done
 BASE=${BENCH_BASE_PORT:-18180}
 BE=$((BASE + 1)) NGX=$((BASE + 2)) FRY=$((BASE + 3))
 W=$(mktemp -d); pids=()
@@ -34,22 +28,12 @@ events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
   server { listen 127.0.0.1:$BE reuseport; location / { return 200 "hello, world\n"; } } }
 C
-SCHEME=http NGX_SSL="" FERRY_LISTEN=(--http-listen "127.0.0.1:$FRY" --https-listen "")
-if [ -n "$TLS" ]; then
-    openssl req -x509 -newkey rsa:2048 -nodes -subj /CN=localhost \
-        -addext subjectAltName=DNS:localhost,IP:127.0.0.1 \
-        -keyout "$W/key.pem" -out "$W/cert.pem" -days 2 >/dev/null 2>&1
-    SCHEME=https
-    NGX_SSL=" ssl; ssl_certificate $W/cert.pem; ssl_certificate_key $W/key.pem; ssl_session_cache shared:S:10m"
-    FERRY_LISTEN=(--http-listen "127.0.0.1:$((FRY + 100))" --https-listen "127.0.0.1:$FRY"
-                  --default-ssl-certificate default/bench-tls)
-fi
 cat >"$W/nginx.conf" <<C
 daemon off; master_process off; worker_processes 1; pid $W/n.pid; error_log $W/n.err;
 events { worker_connections 4096; }
 http { access_log off; keepalive_requests 1000000;
   upstream be { server 127.0.0.1:$BE; keepalive 128; }
-  server { listen 127.0.0.1:$NGX$NGX_SSL; location / { proxy_pass http://be; proxy_http_version 1.1;
+  server { listen 127.0.0.1:$NGX; location / { proxy_pass http://be; proxy_http_version 1.1;
     proxy_set_header Connection ""; } } }
 C
 cat >"$W/ferry.yaml" <<M
@@ -68,34 +52,24 @@ kind: Endpoints
 metadata: {name: be}
 subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{port: $BE}]}]
 M
-if [ -n "$TLS" ]; then
-    cat >>"$W/ferry.yaml" <<M
----
-apiVersion: v1
-kind: Secret
-metadata: {name: bench-tls, namespace: default}
-type: kubernetes.io/tls
-data: {tls.crt: $(base64 -w0 "$W/cert.pem"), tls.key: $(base64 -w0 "$W/key.pem")}
-M
-fi
 nginx -p "$W" -c "$W/backend.conf" & pids+=($!)
 nginx -p "$W" -c "$W/nginx.conf" & ngx_pid=$!; pids+=("$ngx_pid")
-"$FERRY" ingress serve --manifests "$W/ferry.yaml" "${FERRY_LISTEN[@]}" \
+"$FERRY" ingress serve --manifests "$W/ferry.yaml" --http-listen "127.0.0.1:$FRY" --https-listen "" \
     --workers 1 --access-log off 2>"$W/ferry.err" & ferry_pid=$!; pids+=("$ferry_pid")
 for p in $NGX $FRY; do
-    for _ in $(seq 100); do curl -kfs -o /dev/null "$SCHEME://127.0.0.1:$p/" && break; sleep 0.05; done
+    for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$p/" && break; sleep 0.05; done
 done
 
 cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 declare -A sum
-printf "%-6s %10s %10s %18s   (%s)\n" proxy "req/s" p99 "CPU us/request" "$SCHEME"
+printf "%-6s %10s %10s %18s\n" proxy "req/s" p99 "CPU us/request"
 for _ in $(seq "$ROUNDS"); do
     for pair in "nginx $ngx_pid $NGX" "ferry $ferry_pid $FRY"; do
         # shellcheck disable=SC2086 # three words, split on purpose
         set -- $pair
         c0=$(cpu "$2")
-        out=$(wrk -t1 -c64 -d5s --latency "$SCHEME://127.0.0.1:$3/")
+        out=$(wrk -t1 -c64 -d5s --latency "http://127.0.0.1:$3/")
         c1=$(cpu "$2")
         n=$(awk '/requests in/{print $1}' <<<"$out")
         us=$(echo "($c1 - $c0) * 1000000 / $hz / $n" | bc -l)
