@@ -16,6 +16,7 @@
 #include "backup/tarball.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/strv.h"
 #include "kube/api.h"
 #include "kube/client.h"
 #include "kube/discovery.h"
@@ -392,11 +393,6 @@ static int by_key(const void *a, const void *b)
     return strcmp(((const struct restype *)a)->key, ((const struct restype *)b)->key);
 }
 
-static int by_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static void json_str(struct buf *out, const char *s)
 {
     json_t *v = json_string(s);
@@ -427,7 +423,7 @@ static int resource_list(struct run *b, struct buf *out)
             *nl = '\0';
             v[k++] = p;
         }
-        qsort(v, n, sizeof *v, by_str);
+        qsort(v, n, sizeof *v, strv_cmp);
         if (!first)
             buf_addc(out, ',');
         first = 0;

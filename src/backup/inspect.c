@@ -18,6 +18,7 @@
 #include "backup/tarball.h"
 #include "core/buf.h"
 #include "core/file.h"
+#include "core/strv.h"
 #include "core/table.h"
 #include "storage/location.h"
 #include "storage/storage.h"
@@ -57,45 +58,20 @@ static int not_found(const char *name, const struct location *loc)
 
 /* ---- get ---- */
 
-/* A growing list of strings: backup names, object keys. */
-struct names {
-    char **v;
-    size_t n;
-};
-
-static int names_add(struct names *ns, const char *p, size_t len)
-{
-    char **v = realloc(ns->v, (ns->n + 1) * sizeof *v);
-    if (!v)
-        return -1;
-    ns->v = v;
-    if (!(ns->v[ns->n] = strndup(p, len)))
-        return -1;
-    ns->n++;
-    return 0;
-}
-
-static void names_fini(struct names *ns)
-{
-    for (size_t i = 0; i < ns->n; i++)
-        free(ns->v[i]);
-    free(ns->v);
-}
-
-/* Each "backups/NAME/" prefix, as NAME. */
+/* Each "backups/NAME/" prefix, as NAME, into the struct strv <arg>. */
 static int on_prefix(void *arg, const struct storage_entry *ent)
 {
     size_t l = strlen(ent->key);
     size_t pl = strlen(BACKUP_PREFIX);
     if (!ent->is_prefix || l <= pl + 1)
         return 0;
-    return names_add(arg, ent->key + pl, l - pl - 1);
+    return strv_add(arg, ent->key + pl, l - pl - 1);
 }
 
-/* Each key whole. */
+/* Each key whole, into the struct strv <arg>. */
 static int on_key(void *arg, const struct storage_entry *ent)
 {
-    return names_add(arg, ent->key, strlen(ent->key));
+    return strv_add(arg, ent->key, strlen(ent->key));
 }
 
 /* duration.ShortHumanDuration, as `velero backup get` prints EXPIRES. */
@@ -206,7 +182,7 @@ int backup_cmd_get(const char *location, const char *const *names, size_t n, con
     struct storage *s = backup_store_open(location, loc, &e);
     if (!s)
         return fail(&e);
-    struct names listed = {0};
+    struct strv listed = {0};
     int status = 1;
     json_t **recs = NULL;
     size_t nrecs = 0;
@@ -245,7 +221,7 @@ out:
     for (size_t i = 0; i < nrecs; i++)
         json_decref(recs[i]);
     free(recs);
-    names_fini(&listed);
+    strv_fini(&listed);
     backup_store_close(s, loc);
     return status;
 }
@@ -488,7 +464,7 @@ static int delete_one(struct storage *s, const struct location *loc, const char 
     char prefix[KEY_MAX], rec[KEY_MAX];
     struct err e;
     snprintf(prefix, sizeof prefix, BACKUP_PREFIX "%s/", name);
-    struct names ks = {0};
+    struct strv ks = {0};
     int status = 1;
     if (storage_list(s, prefix, NULL, on_key, &ks, &e) < 0) {
         fail(&e);
@@ -507,7 +483,7 @@ static int delete_one(struct storage *s, const struct location *loc, const char 
         else
             printf("Backup \"%s\" deleted from location \"%s\".\n", name, loc->name);
     }
-    names_fini(&ks);
+    strv_fini(&ks);
     return status;
 }
 
@@ -545,7 +521,7 @@ int backup_cmd_delete(const char *location, const char *const *names, size_t n, 
     struct storage *s = backup_store_open(location, loc, &e);
     if (!s)
         return fail(&e);
-    struct names listed = {0};
+    struct strv listed = {0};
     int status = 0;
     if (all) {
         if (storage_list(s, BACKUP_PREFIX, "/", on_prefix, &listed, &e) < 0) {
@@ -561,7 +537,7 @@ int backup_cmd_delete(const char *location, const char *const *names, size_t n, 
     for (size_t i = 0; i < n; i++)
         status |= delete_one(s, loc, names[i]);
 out:
-    names_fini(&listed);
+    strv_fini(&listed);
     backup_store_close(s, loc);
     return status;
 }

@@ -9,6 +9,7 @@
 #include "backup/tarball.h"
 #include "core/buf.h"
 #include "core/output.h"
+#include "core/strv.h"
 #include "storage/storage.h"
 
 static int on_any(void *arg, const struct storage_entry *ent)
@@ -559,11 +560,6 @@ static int by_key(const void *a, const void *b)
     return strcmp(((const struct req_text *)a)->key, ((const struct req_text *)b)->key);
 }
 
-static int by_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 void record_selector_format(const json_t *sel, char *dst, size_t n)
 {
     const json_t *labels = json_object_get(sel, "matchLabels");
@@ -603,7 +599,7 @@ void record_selector_format(const json_t *sel, char *dst, size_t n)
             for (size_t j = 0; sv && j < nv; j++)
                 sv[j] = json_string_value(json_array_get(vals, j));
             if (sv)
-                qsort(sv, nv, sizeof *sv, by_str);
+                qsort(sv, nv, sizeof *sv, strv_cmp);
             size_t off = (size_t)snprintf(t, sizeof r->text, "%s %s (", k,
                                           !strcmp(op, "In") ? "in" : "notin");
             for (size_t j = 0; sv && j < nv && off < sizeof r->text; j++)

@@ -17,6 +17,7 @@
 
 #include "backup/backup.h"
 #include "core/err.h"
+#include "core/strv.h"
 
 struct kube_client;
 
@@ -44,8 +45,7 @@ struct restore_maps {
 /* Resource priorities: high entries in order, then everything not listed,
  * then the low entries. */
 struct restore_prio {
-    char **high, **low;
-    size_t nhigh, nlow;
+    struct strv high, low;
 };
 
 /* Parses Velero's --restore-resource-priorities list ("a,b,-,c": the

@@ -2,7 +2,6 @@
  * CustomResourceDefinitions before their objects, Namespaces before what
  * lives in them, storage before the Pods that mount it, and so on; ferry
  * keeps Velero's list so that a restore behaves the same with either tool. */
-#include <stdlib.h>
 #include <string.h>
 
 #include "backup/restore_int.h"
@@ -14,18 +13,6 @@ const char RESTORE_DEFAULT_PRIORITIES[] =
     "persistentvolumeclaims,serviceaccounts,secrets,configmaps,limitranges,pods,replicasets.apps,"
     "clusterclasses.cluster.x-k8s.io,endpoints,services,-,clusterbootstraps.run.tanzu.vmware.com,"
     "clusters.cluster.x-k8s.io,clusterresourcesets.addons.cluster.x-k8s.io";
-
-static int push(char ***v, size_t *n, const char *s, size_t len)
-{
-    char **nv = realloc(*v, (*n + 1) * sizeof **v);
-    if (!nv)
-        return -1;
-    *v = nv;
-    if (!(nv[*n] = strndup(s, len)))
-        return -1;
-    (*n)++;
-    return 0;
-}
 
 /* One entry of the list, which may itself hold commas (the defaults are
  * one string). */
@@ -42,7 +29,7 @@ static int add_items(struct restore_prio *p, const char *s, int *low, struct err
                 return err_set(e, "invalid resource priorities: \"-\" may appear only once");
             *low = 1;
         } else if (len) {
-            if (*low ? push(&p->low, &p->nlow, s, len) : push(&p->high, &p->nhigh, s, len))
+            if (strv_add(*low ? &p->low : &p->high, s, len))
                 return err_set(e, "out of memory");
         }
         s += len;
@@ -67,13 +54,8 @@ int restore_prio_parse(struct restore_prio *p, const char *const *items, size_t 
 
 void restore_prio_fini(struct restore_prio *p)
 {
-    for (size_t i = 0; i < p->nhigh; i++)
-        free(p->high[i]);
-    for (size_t i = 0; i < p->nlow; i++)
-        free(p->low[i]);
-    free(p->high);
-    free(p->low);
-    memset(p, 0, sizeof *p);
+    strv_fini(&p->high);
+    strv_fini(&p->low);
 }
 
 static int names(const char *entry, const char *dir)
@@ -84,11 +66,11 @@ static int names(const char *entry, const char *dir)
 
 int restore_prio_rank(const struct restore_prio *p, const char *dir)
 {
-    for (size_t i = 0; i < p->nhigh; i++)
-        if (names(p->high[i], dir))
+    for (size_t i = 0; i < p->high.n; i++)
+        if (names(p->high.v[i], dir))
             return (int)i;
-    for (size_t i = 0; i < p->nlow; i++)
-        if (names(p->low[i], dir))
-            return (int)(p->nhigh + 1 + i);
-    return (int)p->nhigh;
+    for (size_t i = 0; i < p->low.n; i++)
+        if (names(p->low.v[i], dir))
+            return (int)(p->high.n + 1 + i);
+    return (int)p->high.n;
 }

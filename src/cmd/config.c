@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "core/cli.h"
 #include "core/output.h"
+#include "core/strv.h"
 #include "core/table.h"
 #include "kubeconfig/kcfg.h"
 #include "kubeconfig/ops.h"
@@ -257,11 +258,6 @@ static int run_current_context(struct cli_ctx *c)
 
 /* ---- get-contexts, get-clusters, get-users ---- */
 
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* Names of one kind, sorted. The array is the caller's; names are not. */
 static const char **sorted_names(json_t *map, size_t *n)
 {
@@ -272,7 +268,7 @@ static const char **sorted_names(json_t *map, size_t *n)
     if (!names)
         return NULL;
     json_object_foreach(map, k, v) names[(*n)++] = k;
-    qsort(names, *n, sizeof *names, cmp_names);
+    qsort(names, *n, sizeof *names, strv_cmp);
     return names;
 }
 
@@ -305,7 +301,7 @@ static int run_get_contexts(struct cli_ctx *c)
             }
         }
         if (names)
-            qsort(names, n, sizeof *names, cmp_names);
+            qsort(names, n, sizeof *names, strv_cmp);
     }
     struct table *t = table_new();
     struct buf out = BUF_INIT;

@@ -6,15 +6,11 @@
 
 #include "cmd/cmds.h"
 #include "core/cli.h"
+#include "core/strv.h"
 #include "kube/commands.h"
 #include "kubeconfig/kcfg.h"
 #include "kubeconfig/ops.h"
 #include "kubeconfig/state.h"
-
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
 
 static int load(const struct cli_ctx *c, struct kcfg_paths *p, struct kcfg *cfg)
 {
@@ -38,7 +34,7 @@ static int list_contexts(const struct kcfg *cfg)
     if (!names)
         return cli_fail("out of memory");
     json_object_foreach(ctxs, k, v) names[n++] = k;
-    qsort(names, n, sizeof *names, cmp_names);
+    qsort(names, n, sizeof *names, strv_cmp);
     int tty = isatty(STDOUT_FILENO);
     for (size_t i = 0; i < n; i++) {
         if (strcmp(names[i], cfg->current_context))

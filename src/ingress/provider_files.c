@@ -14,6 +14,7 @@
 #include "core/buf.h"
 #include "core/file.h"
 #include "core/log.h"
+#include "core/strv.h"
 #include "core/yaml.h"
 
 struct provider_files {
@@ -39,11 +40,6 @@ static int wanted_name(const char *name)
         return 0;
     return (n > 5 && !strcmp(name + n - 5, ".yaml")) || (n > 4 && !strcmp(name + n - 4, ".yml")) ||
            (n > 5 && !strcmp(name + n - 5, ".json"));
-}
-
-static int cmp_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
 }
 
 /* A document marker line: "---" at column 0, then nothing or blanks. */
@@ -173,39 +169,24 @@ int manifests_read(const char *path, json_t **objects, unsigned long long *hash,
             err_set(e, "%s: %s", path, file_strerror(errno, why, sizeof why));
             goto fail;
         }
-        char **names = NULL;
-        size_t n = 0, cap = 0;
+        struct strv names = {0};
         int bad = 0;
         struct dirent *de;
-        while ((de = readdir(d))) {
-            if (!wanted_name(de->d_name))
-                continue;
-            if (n == cap) {
-                cap = cap ? cap * 2 : 16;
-                char **nn = realloc(names, cap * sizeof *names);
-                if (!nn) {
-                    bad = 1;
-                    break;
-                }
-                names = nn;
-            }
-            if (!(names[n] = strdup(de->d_name))) {
+        while ((de = readdir(d)))
+            if (wanted_name(de->d_name) && strv_add(&names, de->d_name, strlen(de->d_name)) < 0) {
                 bad = 1;
                 break;
             }
-            n++;
-        }
         closedir(d);
-        if (!bad && n > 1)
-            qsort(names, n, sizeof *names, cmp_names);
-        else if (bad)
+        if (bad)
             err_set(e, "out of memory");
-        for (size_t i = 0; i < n && !bad; i++) {
+        strv_sort(&names);
+        for (size_t i = 0; i < names.n && !bad; i++) {
             char full[PATH_MAX];
             int k = snprintf(full, sizeof full, "%s%s%s", path,
-                             path[strlen(path) - 1] == '/' ? "" : "/", names[i]);
+                             path[strlen(path) - 1] == '/' ? "" : "/", names.v[i]);
             if (k < 0 || (size_t)k >= sizeof full) {
-                err_set(e, "%s/%s: path too long", path, names[i]);
+                err_set(e, "%s/%s: path too long", path, names.v[i]);
                 bad = 1;
                 break;
             }
@@ -215,9 +196,7 @@ int manifests_read(const char *path, json_t **objects, unsigned long long *hash,
             if (read_one(full, out, &h, e) < 0)
                 bad = 1;
         }
-        for (size_t i = 0; i < n; i++)
-            free(names[i]);
-        free(names);
+        strv_fini(&names);
         if (bad)
             goto fail;
     }

@@ -9,6 +9,7 @@
 #include "core/buf.h"
 #include "core/cli.h"
 #include "core/json.h"
+#include "core/strv.h"
 #include "core/table.h"
 #include "core/yaml.h"
 #include "kube/api.h"
@@ -639,11 +640,6 @@ static int cmp_kind(const void *a, const void *b)
     return cmp_res(a, b, "kind");
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static int in_list(const char *csv, const char *const *cats)
 {
     /* Any of the comma-separated categories. */
@@ -667,7 +663,7 @@ static void join(struct buf *b, char **v, int sort)
         return;
     memcpy(copy, v, n * sizeof *copy);
     if (sort)
-        qsort(copy, n, sizeof *copy, cmp_str);
+        qsort(copy, n, sizeof *copy, strv_cmp);
     for (size_t i = 0; i < n; i++)
         buf_addf(b, "%s%s", i ? "," : "", copy[i]);
     free(copy);
@@ -781,29 +777,15 @@ int kube_cmd_api_resources(struct kube_client *c, const struct kube_api_resource
 
 /* ---- namespaces ---- */
 
-struct ns_list {
-    char **names;
-    size_t n, cap;
-};
-
+/* Each namespace's name, into the struct strv <arg>. */
 static int ns_item(void *arg, json_t *item, const struct kube_list_info *info)
 {
     (void)info;
-    struct ns_list *l = arg;
     const char *name =
         json_string_value(json_object_get(json_object_get(item, "metadata"), "name"));
     if (!name)
         return 0;
-    if (l->n == l->cap) {
-        size_t cap = l->cap ? l->cap * 2 : 32;
-        char **nn = realloc(l->names, cap * sizeof *nn);
-        if (!nn)
-            return -1;
-        l->names = nn;
-        l->cap = cap;
-    }
-    l->names[l->n] = strdup(name);
-    return l->names[l->n++] ? 0 : -1;
+    return strv_add(arg, name, strlen(name));
 }
 
 static void ns_line(const char *name, int current, int tty)
@@ -823,7 +805,7 @@ int kube_cmd_namespaces(const struct kube_overrides *o, int tty)
     if (!c)
         return kube_fail(&e);
     const char *cur = kube_client_cfg(c)->namespace_;
-    struct ns_list l = {0};
+    struct strv l = {0};
     struct kube_list_info info;
     int rc = 0;
     const struct kube_discovery *d = kube_discover(c, &e);
@@ -840,24 +822,22 @@ int kube_cmd_namespaces(const struct kube_overrides *o, int tty)
         goto out;
     }
     kube_list_info_fini(&info);
-    qsort(l.names, l.n, sizeof *l.names, cmp_str);
+    strv_sort(&l);
     int seen = 0;
     for (size_t i = 0; i < l.n; i++)
-        seen |= !strcmp(l.names[i], cur);
+        seen |= !strcmp(l.v[i], cur);
     for (size_t i = 0; i < l.n; i++) {
-        if (!seen && strcmp(cur, l.names[i]) < 0) {
+        if (!seen && strcmp(cur, l.v[i]) < 0) {
             ns_line(cur, 1, tty); /* the current one, even if the cluster lacks it */
             seen = 1;
         }
-        ns_line(l.names[i], !strcmp(l.names[i], cur), tty);
+        ns_line(l.v[i], !strcmp(l.v[i], cur), tty);
     }
     if (!seen)
         ns_line(cur, 1, tty);
     fflush(stdout);
 out:
-    for (size_t i = 0; i < l.n; i++)
-        free(l.names[i]);
-    free(l.names);
+    strv_fini(&l);
     kube_client_free(c);
     return rc;
 }

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/file.h"
 #include "core/log.h"
+#include "core/strv.h"
 #include "core/yaml.h"
 #include "kubeconfig/schema.h"
 
@@ -790,11 +791,6 @@ static int write_preferences(const struct kcfg_paths *p, const json_t *prefs, st
     return err_set(e, "no config found to write preferences");
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int same_config(const struct kcfg *a, const struct kcfg *b)
 {
     for (int k = 0; k < KCFG_NKINDS; k++)
@@ -817,7 +813,7 @@ int kcfg_modify(const struct kcfg_paths *p, const struct kcfg *changed, int rela
     for (size_t i = 0; i < p->nfiles; i++)
         if (*p->files[i])
             locks[nlocks++] = p->files[i];
-    qsort(locks, nlocks, sizeof *locks, cmp_str);
+    qsort(locks, nlocks, sizeof *locks, strv_cmp);
     size_t locked = 0;
     for (; locked < nlocks; locked++)
         if (file_lock(locks[locked], e) < 0)

@@ -9,6 +9,7 @@
 #include "core/b64.h"
 #include "core/buf.h"
 #include "core/cli.h"
+#include "core/strv.h"
 #include "kubeconfig/kcfg.h"
 #include "kubeconfig/schema.h"
 
@@ -59,11 +60,6 @@ static int to_bool(const struct nav *nv, int *out)
     return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* "can't set a map to a value: map[k:v ...]", the map as Go prints it
  * (keys sorted, as fmt does). */
 static int map_value_error(const struct nav *nv, const json_t *m, enum kfield_type type)
@@ -80,7 +76,7 @@ static int map_value_error(const struct nav *nv, const json_t *m, enum kfield_ty
         {
             keys[i++] = k;
         }
-    qsort(keys, n, sizeof *keys, cmp_str);
+    qsort(keys, n, sizeof *keys, strv_cmp);
     buf_adds(&b, "map[");
     for (i = 0; i < n; i++) {
         v = json_object_get(m, keys[i]);

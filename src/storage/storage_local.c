@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "core/file.h"
+#include "core/strv.h"
 #include "storage/storage_int.h"
 
 /* Temporary files are "<dir>/.<base>.tmp-XXXXXX", as file_write_atomic
@@ -265,31 +266,10 @@ static int del(struct storage *s, const char *key, struct err *e)
 
 /* ---- listing ---- */
 
-struct keys {
-    char **v;
-    size_t n, cap;
-};
-
-static int keys_add(struct keys *k, const char *key)
-{
-    if (k->n == k->cap) {
-        size_t cap = k->cap ? k->cap * 2 : 64;
-        char **v = realloc(k->v, cap * sizeof *v);
-        if (!v)
-            return -1;
-        k->v = v;
-        k->cap = cap;
-    }
-    if (!(k->v[k->n] = strdup(key)))
-        return -1;
-    k->n++;
-    return 0;
-}
-
 /* Collects the keys under <dir> (the key prefix <rel>, "" or ending in
  * '/') that start with <prefix>. */
 static int walk(struct storage *s, const char *dir, const char *rel, const char *prefix,
-                struct keys *k, int depth, struct err *e)
+                struct strv *k, int depth, struct err *e)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -321,7 +301,7 @@ static int walk(struct storage *s, const char *dir, const char *rel, const char 
                 key[kl] = '/'; /* <n> left room for it */
                 key[kl + 1] = '\0';
                 r = walk(s, path, key, prefix, k, depth + 1, e);
-            } else if (S_ISREG(st.st_mode) && kl >= pl && keys_add(k, key) < 0) {
+            } else if (S_ISREG(st.st_mode) && kl >= pl && strv_add(k, key, kl) < 0) {
                 r = storage_fail(s, e, "out of memory");
             }
         }
@@ -332,18 +312,13 @@ static int walk(struct storage *s, const char *dir, const char *rel, const char 
     return r;
 }
 
-static int by_name(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
 static int list(struct storage *s, const char *prefix, const char *delimiter, storage_list_fn fn,
                 void *arg, struct err *e)
 {
-    struct keys k = {0};
+    struct strv k = {0};
     int r = walk(s, to_local(s)->root, "", prefix, &k, 0, e);
-    if (r == 0 && k.n) /* qsort wants an array, even of 0 */
-        qsort(k.v, k.n, sizeof *k.v, by_name);
+    if (r == 0)
+        strv_sort(&k);
     size_t pl = strlen(prefix);
     char *last = NULL; /* the last common prefix given */
     for (size_t i = 0; r == 0 && i < k.n; i++) {
@@ -371,9 +346,7 @@ static int list(struct storage *s, const char *prefix, const char *delimiter, st
         if (fn(arg, &ent))
             break;
     }
-    for (size_t i = 0; i < k.n; i++)
-        free(k.v[i]);
-    free(k.v);
+    strv_fini(&k);
     return r;
 }
 

@@ -22,6 +22,7 @@
 
 #include "core/buf.h"
 #include "core/err.h"
+#include "core/strv.h"
 #include "core/json.h"
 #include "core/yaml.h"
 
@@ -29,11 +30,6 @@
 #define TRAILER "kind: ConfigMap\nmetadata:\n  labels:\n    x: \"y\"\n  name: cm\n"
 
 /* Go's encoding/json sorts map keys; kubectl's objects are such maps. */
-static int key_cmp(const void *a, const void *b)
-{
-    return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 /* A deep copy of <v> with every object's keys in sorted order. */
 static json_t *sorted_copy(const json_t *v)
 {
@@ -55,7 +51,7 @@ static json_t *sorted_copy(const json_t *v)
     {
         keys[i++] = k;
     }
-    qsort(keys, n, sizeof *keys, key_cmp);
+    qsort(keys, n, sizeof *keys, strv_cmp);
     json_t *o = json_object();
     assert_non_null(o);
     for (i = 0; i < n; i++)
