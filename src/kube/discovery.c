@@ -17,7 +17,7 @@ void kube_discovery_init(struct kube_discovery *d)
     memset(d, 0, sizeof *d);
 }
 
-static void strv_fini(char **v)
+static void names_free(char **v)
 {
     for (size_t i = 0; v && v[i]; i++)
         free(v[i]);
@@ -33,9 +33,9 @@ void kube_discovery_fini(struct kube_discovery *d)
         free(r->name);
         free(r->singular);
         free(r->kind);
-        strv_fini(r->verbs);
-        strv_fini(r->short_names);
-        strv_fini(r->categories);
+        names_free(r->verbs);
+        names_free(r->short_names);
+        names_free(r->categories);
     }
     free(d->res);
     memset(d, 0, sizeof *d);
@@ -53,7 +53,7 @@ static char **strv_from(const json_t *arr)
         if (!s)
             continue;
         if (!(v[k++] = strdup(s))) {
-            strv_fini(v);
+            names_free(v);
             return NULL;
         }
     }
