@@ -41,7 +41,7 @@ void kube_discovery_fini(struct kube_discovery *d)
     memset(d, 0, sizeof *d);
 }
 
-static char **strv_from(const json_t *arr)
+static char **names_from(const json_t *arr)
 {
     size_t n = json_array_size(arr);
     char **v = calloc(n + 1, sizeof *v);
@@ -90,9 +90,9 @@ static int add(struct kube_discovery *d, const char *group, const char *version,
     r->singular = singular && *singular ? strdup(singular) : lower_dup(kind);
     r->kind = strdup(kind);
     r->namespaced = namespaced;
-    r->verbs = strv_from(verbs);
-    r->short_names = strv_from(shorts);
-    r->categories = strv_from(cats);
+    r->verbs = names_from(verbs);
+    r->short_names = names_from(shorts);
+    r->categories = names_from(cats);
     r->group_index = gi;
     r->version_index = vi;
     r->preferred = vi == 0;
