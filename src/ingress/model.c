@@ -20,7 +20,6 @@
 
 #define ANN_CLASS "kubernetes.io/ingress.class"
 #define ANN_DEFAULT_CLASS "ingressclass.kubernetes.io/is-default-class"
-#define LABEL_SERVICE_NAME "kubernetes.io/service-name"
 /* Nesting of "kind: List" objects that is flattened. */
 #define MAX_LIST_DEPTH 4
 
@@ -615,7 +614,7 @@ static bool read_addr(struct builder *b, const json_t *v, struct xaddr *a)
 static int read_slice(struct builder *b, struct xobj *o, const json_t *const *top,
                       const json_t *labels)
 {
-    const char *svc = xdup(b, json_object_get(labels, LABEL_SERVICE_NAME));
+    const char *svc = xdup(b, json_object_get(labels, INGRESS_LABEL_SERVICE_NAME));
     if (!svc || !*svc)
         return 0;
     const char *at = json_string_value(top[0]);

@@ -30,6 +30,8 @@
  * IngressClass spec.controller that marks a class as ferry's. */
 #define INGRESS_CLASS_DEFAULT "ferry"
 #define INGRESS_CONTROLLER_DEFAULT "ferry.dev/ingress-controller"
+/* The label that ties an EndpointSlice to its Service. */
+#define INGRESS_LABEL_SERVICE_NAME "kubernetes.io/service-name"
 
 struct ingress_opts {
     const char *class_name; /* NULL: INGRESS_CLASS_DEFAULT */

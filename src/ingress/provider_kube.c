@@ -93,6 +93,7 @@ struct provider_kube {
     pthread_mutex_t mu; /* everything below */
     pthread_cond_t cv;  /* the rebuild thread */
     pthread_cond_t status_cv;
+    int status_due; /* the --publish-service changed: a status pass is owed */
     int synced[T_COUNT];
     int dirty;
     double first_dirty, last_build;
@@ -150,13 +151,43 @@ static void ns_name(const json_t *obj, char *dst, size_t n)
 
 /* ---- watches -------------------------------------------------------------- */
 
+/* Deletes every member of <obj> whose name is not in <keep> (NULL-ended). */
+static void keep_only(json_t *obj, const char *const *keep)
+{
+    const char *k;
+    json_t *v;
+    void *tmp;
+    json_object_foreach_safe(obj, tmp, k, v)
+    {
+        const char *const *p = keep;
+        while (*p && strcmp(*p, k))
+            p++;
+        if (!*p)
+            json_object_del(obj, k);
+    }
+}
+
 /* Drops what routing never reads before an object is kept: managedFields
  * and kubectl's last-applied-configuration annotation (a copy of the whole
  * object) are most of an object's size in a real cluster, and every route
- * carries its Ingress's annotations. The object is the watch's and not read
- * again after the event: trimmed in place, before the store copies it. */
-static void trim(json_t *obj)
+ * carries its Ingress's annotations. Services, EndpointSlices and
+ * Endpoints, the bulk of a cluster's objects, keep only what the model
+ * reads (model.c read_fields); Ingresses keep their bookkeeping (uid and
+ * resourceVersion for Events, creationTimestamp for the order of default
+ * backends, status). <kind> is the watched kind. The object is the
+ * watch's and not read again after the event (the watch took its
+ * resourceVersion first): trimmed in place, before the store copies it. */
+static void trim(json_t *obj, const char *kind)
 {
+    static const char *const name_ns[] = {"name", "namespace", NULL};
+    static const char *const svc_top[] = {"kind", "apiVersion", "metadata", "spec", NULL};
+    static const char *const svc_spec[] = {"type", "externalName", "ports", NULL};
+    static const char *const slice_top[] = {"kind",  "apiVersion", "metadata", "addressType",
+                                            "ports", "endpoints",  NULL};
+    static const char *const slice_meta[] = {"name", "namespace", "labels", NULL};
+    static const char *const slice_labels[] = {INGRESS_LABEL_SERVICE_NAME, NULL};
+    static const char *const slice_ep[] = {"addresses", "conditions", NULL};
+    static const char *const eps_top[] = {"kind", "apiVersion", "metadata", "subsets", NULL};
     json_t *meta = json_object_get(obj, "metadata");
     json_object_del(meta, "managedFields");
     json_object_del(meta, "ownerReferences");
@@ -164,23 +195,33 @@ static void trim(json_t *obj)
                     "kubectl.kubernetes.io/last-applied-configuration");
     size_t i;
     json_t *ep;
-    json_array_foreach(json_object_get(obj, "endpoints"), i, ep)
-    {
-        json_object_del(ep, "targetRef");
-        json_object_del(ep, "hints");
-        json_object_del(ep, "deprecatedTopology");
-    }
-    json_t *sub;
-    json_array_foreach(json_object_get(obj, "subsets"), i, sub)
-    {
-        size_t j;
-        json_array_foreach(json_object_get(sub, "addresses"), j, ep)
+    if (!strcmp(kind, "Service")) {
+        keep_only(obj, svc_top);
+        keep_only(meta, name_ns);
+        keep_only(json_object_get(obj, "spec"), svc_spec);
+    } else if (!strcmp(kind, "EndpointSlice")) {
+        keep_only(obj, slice_top);
+        keep_only(meta, slice_meta);
+        keep_only(json_object_get(meta, "labels"), slice_labels);
+        json_array_foreach(json_object_get(obj, "endpoints"), i, ep)
         {
-            json_object_del(ep, "targetRef");
+            keep_only(ep, slice_ep);
         }
-        json_array_foreach(json_object_get(sub, "notReadyAddresses"), j, ep)
+    } else if (!strcmp(kind, "Endpoints")) {
+        keep_only(obj, eps_top);
+        keep_only(meta, name_ns);
+        json_t *sub;
+        json_array_foreach(json_object_get(obj, "subsets"), i, sub)
         {
-            json_object_del(ep, "targetRef");
+            size_t j;
+            json_array_foreach(json_object_get(sub, "addresses"), j, ep)
+            {
+                json_object_del(ep, "targetRef");
+            }
+            json_array_foreach(json_object_get(sub, "notReadyAddresses"), j, ep)
+            {
+                json_object_del(ep, "targetRef");
+            }
         }
     }
 }
@@ -200,7 +241,7 @@ static int secret_event(struct provider_kube *pk, const char *type, json_t *obj)
         json_object_set_new(pk->secrets, key, json_true());
     int wanted = json_object_get(pk->refs, key) != NULL;
     pthread_mutex_unlock(&pk->mu);
-    trim(obj);
+    trim(obj, "Secret");
     if (deleted || !wanted) {
         json_t *had =
             objstore_get(pk->store, "Secret", meta_str(obj, "namespace"), meta_str(obj, "name"));
@@ -211,19 +252,26 @@ static int secret_event(struct provider_kube *pk, const char *type, json_t *obj)
     return objstore_put(pk->store, obj) == 0;
 }
 
-/* Whether an Ingress update leaves routing as it was: only its status or
- * bookkeeping changed (our own status writes, another controller's). Such
- * updates are stored (status is compared with them) but rebuild nothing. */
-static int same_routing(struct provider_kube *pk, const json_t *obj)
+/* Whether an update leaves routing as it was. An Ingress: only its status
+ * or bookkeeping changed (our own status writes, another controller's);
+ * such updates are stored (status is compared with them) but rebuild
+ * nothing. Anything else is compared whole, after trim: a Service or an
+ * EndpointSlice whose resourceVersion, labels or topology moved. */
+static int same_routing(struct provider_kube *pk, const char *kind, const json_t *obj)
 {
-    json_t *old =
-        objstore_get(pk->store, "Ingress", meta_str(obj, "namespace"), meta_str(obj, "name"));
+    json_t *old = objstore_get(pk->store, kind, meta_str(obj, "namespace"), meta_str(obj, "name"));
     if (!old)
         return 0;
-    const json_t *om = json_object_get(old, "metadata"), *nm = json_object_get(obj, "metadata");
-    const json_t *oa = json_object_get(om, "annotations"), *na = json_object_get(nm, "annotations");
-    int same = json_equal(json_object_get(old, "spec"), json_object_get(obj, "spec")) &&
+    int same;
+    if (!strcmp(kind, "Ingress")) {
+        const json_t *om = json_object_get(old, "metadata"), *nm = json_object_get(obj, "metadata");
+        const json_t *oa = json_object_get(om, "annotations"),
+                     *na = json_object_get(nm, "annotations");
+        same = json_equal(json_object_get(old, "spec"), json_object_get(obj, "spec")) &&
                (oa == na || (oa && na && json_equal(oa, na)));
+    } else {
+        same = json_equal(old, obj);
+    }
     objstore_release(pk->store, old);
     return same;
 }
@@ -242,6 +290,24 @@ static void note_lb(struct provider_kube *pk, const char *type, const json_t *ob
         json_object_set_new(pk->lb, key, json_deep_copy(lb));
     else
         json_object_del(pk->lb, key);
+    pthread_mutex_unlock(&pk->mu);
+}
+
+/* A change of the --publish-service owes the Ingresses a status pass,
+ * whether or not routing changed (its addresses are not routing). */
+static void note_publish_service(struct provider_kube *pk, const json_t *obj)
+{
+    if (!pk->publish_service)
+        return;
+    char key[512];
+    ns_name(obj, key, sizeof key);
+    const char *want = pk->publish_service;
+    if (strchr(want, '/') ? strcmp(key, want)
+                          : strncmp(key, "default/", 8) || strcmp(key + 8, want))
+        return;
+    pthread_mutex_lock(&pk->mu);
+    pk->status_due = 1;
+    pthread_cond_signal(&pk->status_cv);
     pthread_mutex_unlock(&pk->mu);
 }
 
@@ -265,15 +331,19 @@ static int on_event(void *arg, const char *type, json_t *obj)
     } else if (!strcmp(type, "DELETED")) {
         if (w->type == T_INGRESS)
             note_lb(pk, type, obj);
+        if (w->type == T_SERVICE)
+            note_publish_service(pk, obj);
         objstore_delete(pk->store, kind, obj);
         changed = 1;
     } else if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED")) {
         if (w->type == T_INGRESS)
             note_lb(pk, type, obj);
+        if (w->type == T_SERVICE)
+            note_publish_service(pk, obj);
         if (!json_object_get(obj, "kind"))
             json_object_set_new(obj, "kind", json_string(kind));
-        trim(obj);
-        int same = w->type == T_INGRESS && !strcmp(type, "MODIFIED") && same_routing(pk, obj);
+        trim(obj, kind);
+        int same = !strcmp(type, "MODIFIED") && same_routing(pk, kind, obj);
         changed = objstore_put(pk->store, obj) == 0 && !same;
     }
     if (changed)
@@ -729,10 +799,11 @@ static void *status_main(void *arg)
         was_leader = leading;
         if (!leading || !atomic_load(&pk->ready) || atomic_load(&pk->stop))
             continue;
-        if (!gained && seen_builds == pk->builds &&
+        if (!gained && !pk->status_due && seen_builds == pk->builds &&
             mono_s() - last_pass < PROVIDER_KUBE_RESYNC_MS / 1e3)
             continue;
         seen_builds = pk->builds;
+        pk->status_due = 0;
         last_pass = mono_s();
         json_t *served = json_incref(pk->served), *warnings = json_incref(pk->warnings);
         pthread_mutex_unlock(&pk->mu);

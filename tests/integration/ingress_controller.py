@@ -291,7 +291,8 @@ def deployed_pod(t, items):
     os.chmod(d, 0o755)
     shutil.copy(FERRY, os.path.join(d, "ferry"))
     with open(os.path.join(d, "m.yaml"), "w") as f:
-        f.write("".join("---\n" + json.dumps(o) + "\n" for o in [ing("web", "pod.example", "web"), svc("web")]))
+        f.write("".join("---\n" + json.dumps(o) + "\n"
+                        for o in [ing("web", "pod.example", "web"), svc("web")]))
     os.chmod(os.path.join(d, "m.yaml"), 0o644)
     args = [a for a in ctr["args"] if a != "--in-cluster" and not a.startswith("--publish-")]
     args += ["--manifests", os.path.join(d, "m.yaml")]
@@ -378,6 +379,26 @@ def main(t):
     rc, _, err = kubectl(kc, "delete", "endpointslice", "c-x")
     t.ok(rc == 0 and wait_for(P, "c.example", 503) is not None,
          "the last ready endpoint deleted: 503", err)
+    # What routing never reads is dropped before an object is kept: an
+    # update of only that builds nothing; one that matters does.
+    def builds():
+        return len(re.findall(r"built in", ca.stderr()))
+    time.sleep(0.3 * SLOW)
+    n0 = builds()
+    sc = svc("c")
+    sc["metadata"]["labels"] = {"tier": "web"}
+    sc["spec"]["sessionAffinity"] = "ClientIP"
+    sy = slice_("c-y", "c", [(a.addr, False, False)])
+    sy["endpoints"][0].update({"nodeName": "node-2", "zone": "zone-b"})
+    apply(kc, [sc, sy])
+    time.sleep(0.5 * SLOW)
+    t.eq(builds(), n0, "a Service's labels and session affinity, an endpoint's node and zone "
+         "changed: no rebuild")
+    apply(kc, [slice_("c-y", "c", [(a.addr, True, False)])])
+    t.ok(wait_for(P, "c.example", "a") is not None and builds() > n0,
+         "the endpoint turns ready: rebuilt and served")
+    apply(kc, [slice_("c-y", "c", [(a.addr, False, False)])])
+    t.ok(wait_for(P, "c.example", 503) is not None, "and not ready again: 503")
 
     # ---- status ----
     t.ok(wait_until(lambda: lb_status(api, "web") == ["10.0.0.1"]),
