@@ -38,8 +38,10 @@ same() {
     if [ "$1" = --mask-age ]; then mask=1; shift; fi
     run "$KUBECTL" "$TMP/k" "$@"
     run "$FERRY" "$TMP/f" "$@"
-    if [ "$mask" = 1 ]; then  # the AGE column (last) may tick between the two runs
-        for f in "$TMP/k.out" "$TMP/f.out"; do sed -i 's/[0-9][0-9a-z]*$/AGE/' "$f"; done
+    if [ "$mask" = 1 ]; then  # an AGE column (last, or before -o wide's) may tick between the runs
+        for f in "$TMP/k.out" "$TMP/f.out"; do
+            sed -E -i 's/(^|[[:space:]])[0-9]+[smhdy]([0-9]+[smh])?([[:space:]]|$)/\1AGE\3/g' "$f"
+        done
     fi
     local d=()
     cmp -s "$TMP/k.out" "$TMP/f.out" ||
