@@ -363,6 +363,11 @@ static int ticket_cb(SSL *ssl, unsigned char name[16], unsigned char *iv, EVP_CI
         k = s->cur;
     } else if (!memcmp(name, s->cur.name, 16)) {
         k = s->cur;
+        /* TLS 1.3 clients use a ticket once (RFC 8446, C.4): a resumption
+         * that brings no new ticket makes the next connection a full
+         * handshake, so every resumption gets one. */
+        if (SSL_version(ssl) >= TLS1_3_VERSION)
+            rc = 2;
     } else if (s->prev.made && !memcmp(name, s->prev.name, 16)) {
         k = s->prev;
         rc = 2; /* good, but re-issue the ticket under the current key */

@@ -405,6 +405,18 @@ def main(t):
             out = sh(*base, "-sess_in", sess, input=req).stdout.decode(errors="replace")
             reused += "Reused, " in out
         t.eq(reused, 8, "%s: 8 resumed handshakes of 8 (tickets shared by both workers)" % flag)
+    # TLS 1.3 tickets are for one use: each resumption brings the next one,
+    # so a client that keeps its newest session resumes every time.
+    sess = os.path.join(d, "sess-chain")
+    sh(*base, "-sess_out", sess, input=req)
+    chain = []
+    for _ in range(6):
+        out = sh(*base, "-msg", "-sess_in", sess, "-sess_out", sess + ".n",
+                 input=req).stdout.decode(errors="replace")
+        if os.path.exists(sess + ".n"):  # written only when a new ticket came
+            os.replace(sess + ".n", sess)
+        chain.append(("Reused, " in out, out.count(", NewSessionTicket")))
+    t.eq(chain, [(True, 1)] * 6, "TLS 1.3: every resumption is resumed and brings one new ticket")
 
     # ---- a Secret rotated live ----
     keep = TLSConn(S, "a.example.com", c.ca)
