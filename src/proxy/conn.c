@@ -94,10 +94,13 @@ static void out_field(struct out *o, const char *name, size_t nlen, const char *
     char *p = o->p + o->len;
     memcpy(p, name, nlen);
     p += nlen;
-    memcpy(p, ": ", 2);
+    *p++ = ':';
+    *p++ = ' ';
     if (vlen)
-        memcpy(p + 2, v, vlen);
-    memcpy(p + 2 + vlen, "\r\n", 2);
+        memcpy(p, v, vlen);
+    p += vlen;
+    *p++ = '\r';
+    *p = '\n';
     o->len += (uint32_t)(nlen + vlen + 4);
 }
 
@@ -239,12 +242,12 @@ static uint64_t hex8(uint64_t nibbles)
 static void make_rid(struct pworker *w, char *out)
 {
     const uint64_t low = 0x0f0f0f0f0f0f0f0fu;
-    for (int k = 0; k < 2; k++) {
+    for (char *end = out + 32; out < end; out += 16) {
         uint64_t v = rng_next(w), hi = hex8((v >> 4) & low), lo = hex8(v & low);
-        memcpy(out + 16 * k, &hi, 8);
-        memcpy(out + 16 * k + 8, &lo, 8);
+        memcpy(out, &hi, 8);
+        memcpy(out + 8, &lo, 8);
     }
-    out[32] = '\0';
+    *out = '\0';
 }
 
 /* ---- access log -------------------------------------------------------- */
