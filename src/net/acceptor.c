@@ -2,6 +2,8 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <netinet/in.h>
+#include <netinet/tcp.h>
 #include <unistd.h>
 
 #include "core/log.h"
@@ -48,6 +50,10 @@ static void drain(struct loop *loop, struct acceptor *a)
                          (unsigned long long)a->refused);
             }
             a->accepted++;
+            if (ss.ss_family == AF_INET || ss.ss_family == AF_INET6) {
+                int one = 1;
+                setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
+            }
             a->cb(loop, a, fd, (const struct sockaddr *)&ss, len);
             if (!a->io.active)
                 return; /* the callback stopped us */

@@ -4,7 +4,9 @@
  * most <batch> connections per iteration so that a connection storm cannot
  * starve the connections already open (it re-arms the listener and goes on
  * in the next iteration). Each new connection goes to the callback,
- * non-blocking and close-on-exec; the callback owns it.
+ * non-blocking and close-on-exec, a TCP one with TCP_NODELAY (HTTP writes
+ * whole messages; Nagle would only delay their last segment); the callback
+ * owns it.
  *
  * Out of descriptors (EMFILE/ENFILE): a pending connection cannot even be
  * refused without a descriptor, and under edge-triggered epoll the listener

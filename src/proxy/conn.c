@@ -12,7 +12,6 @@
  * docs/internals/proxy.md has the states and the buffer layout. */
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -1817,8 +1816,6 @@ void conn_accept(struct pworker *w, int fd, const struct sockaddr *sa, int tls)
         return;
     }
     c->w = w;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     c->iplen = (uint8_t)net_addr_format_ip(sa, c->ip, sizeof c->ip);
     timer_init(&c->timer);
     defer_init(&c->dfr);

@@ -5,7 +5,6 @@
 
 #include <errno.h>
 #include <netinet/in.h>
-#include <netinet/tcp.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -504,8 +503,6 @@ static void on_accept(struct loop *loop, struct acceptor *a, int fd, const struc
         return;
     }
     c->w = w;
-    int one = 1;
-    setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     buf_init(&c->out, ECHO_OUT_MAX);
     h1_parser_init(&c->p, NULL);
     h1_msg_init(&c->m, c->hdrs, ECHO_MAX_HEADERS);

@@ -129,6 +129,7 @@ struct server {
     int want;
     int got;
     int port_match; /* peers whose formatted address was 127.0.0.1:* */
+    int nodelay;    /* connections handed over with TCP_NODELAY set */
 };
 
 static void on_conn(struct loop *loop, struct acceptor *a, int fd, const struct sockaddr *sa,
@@ -142,6 +143,10 @@ static void on_conn(struct loop *loop, struct acceptor *a, int fd, const struct 
         s->port_match++;
     if (fcntl(fd, F_GETFL) & O_NONBLOCK)
         s->got++;
+    int v = 0;
+    socklen_t vl = sizeof v;
+    if (getsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &v, &vl) == 0 && v)
+        s->nodelay++;
     close(fd);
     if (s->got == s->want)
         loop_stop(loop);
@@ -181,6 +186,7 @@ static void acceptor_takes_many_connections_in_batches(void **state)
     assert_null(rc);
     assert_int_equal(s.got, CLIENTS);
     assert_int_equal(s.port_match, CLIENTS);
+    assert_int_equal(s.nodelay, CLIENTS);
     assert_int_equal(s.acc.accepted, CLIENTS);
     assert_int_equal(s.acc.refused, 0);
     assert_true(loop_iterations(loop) > 1);
