@@ -25,8 +25,8 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 
 die() { echo "bench/backup.sh: $*" >&2; exit 1; }
 
-# The same kubectl bench/list.sh uses.
-eval "$(sed -n '/^find_kubectl() {/,/^}/p' "$ROOT/bench/list.sh")"
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 KUBECTL=${KUBECTL:-$(find_kubectl)} || die "no kubectl found (run scripts/setup)"
 [ -x "$FERRY" ] || die "no ferry binary at $FERRY (run make)"
 command -v hyperfine >/dev/null || die "hyperfine missing (run scripts/setup)"
@@ -109,8 +109,8 @@ f, k = r["ferry"]["mean"], r["kubectl"]["mean"]
 cpu = lambda x: r[x]["user"] + r[x]["system"]
 print()
 print("back up %s objects of 10 types (pages of 500) vs listing them with kubectl -o json" % n)
-print("  ferry backup  %7.3f s  (+- %.3f)   cpu %6.3f s   peak %7.1f MiB   tarball %.1f MiB" % (f, r["ferry"]["stddev"], cpu("ferry"), fk / 1024, tb / 1048576))
-print("  kubectl get   %7.3f s  (+- %.3f)   cpu %6.3f s   peak %7.1f MiB" % (k, r["kubectl"]["stddev"], cpu("kubectl"), kk / 1024))
+print("  ferry backup  %7.3f s  (+- %.3f)   cpu %6.3f s   peak %7.1f MiB   tarball %.1f MiB" % (f, r["ferry"]["stddev"] or 0, cpu("ferry"), fk / 1024, tb / 1048576))
+print("  kubectl get   %7.3f s  (+- %.3f)   cpu %6.3f s   peak %7.1f MiB" % (k, r["kubectl"]["stddev"] or 0, cpu("kubectl"), kk / 1024))
 print("  ferry/kubectl time   %.3f   (target <= 1.2)" % (f / k))
 print("  ferry peak memory    %.1f MiB (target <= 64)" % (fk / 1024))
 EOF

@@ -20,22 +20,8 @@ FIXTURE=$ROOT/tests/integration/fixtures/many-contexts.yaml
 
 die() { echo "bench/config.sh: $*" >&2; exit 1; }
 
-find_kubectl() {
-    local k real m v
-    k=$(command -v kubectl 2>/dev/null) || return 1
-    v=$("$k" version --client -o json 2>/dev/null) || v=
-    case $v in
-        *dispatcher*|'') ;;
-        *) printf '%s\n' "$k"; return 0 ;;
-    esac
-    # The Cloud SDK dispatcher asks the current context's server for its
-    # version before each command: measure the real client instead.
-    real=$(readlink -f "$k")
-    for m in 32 33 34; do
-        [ -x "${real%/*}/kubectl.1.$m" ] && { printf '%s\n' "${real%/*}/kubectl.1.$m"; return 0; }
-    done
-    return 1
-}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 KUBECTL=${KUBECTL:-$(find_kubectl)} || die "no kubectl found (run scripts/setup)"
 [ -x "$FERRY" ] || die "no ferry binary at $FERRY (run make)"
@@ -68,7 +54,7 @@ peak_kib() {  # command... -> max RSS in KiB over 3 runs
 }
 
 mean_ms() {  # json-file index -> mean in ms
-    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print("%.2f %.2f" % (r["mean"]*1000, r["stddev"]*1000))' "$1" "$2"
+    python3 -c 'import json,sys; r=json.load(open(sys.argv[1]))["results"][int(sys.argv[2])]; print("%.2f %.2f" % (r["mean"]*1000, (r["stddev"] or 0)*1000))' "$1" "$2"
 }
 
 rows=()

@@ -26,20 +26,8 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 
 die() { echo "bench/list.sh: $*" >&2; exit 1; }
 
-find_kubectl() {
-    local k real m v
-    k=$(command -v kubectl 2>/dev/null) || return 1
-    v=$("$k" version --client -o json 2>/dev/null) || v=
-    case $v in
-        *dispatcher*|'') ;;
-        *) printf '%s\n' "$k"; return 0 ;;
-    esac
-    real=$(readlink -f "$k")
-    for m in 32 33 34; do
-        [ -x "${real%/*}/kubectl.1.$m" ] && { printf '%s\n' "${real%/*}/kubectl.1.$m"; return 0; }
-    done
-    return 1
-}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 KUBECTL=${KUBECTL:-$(find_kubectl)} || die "no kubectl found (run scripts/setup)"
 [ -x "$FERRY" ] || die "no ferry binary at $FERRY (run make)"
@@ -121,8 +109,8 @@ f, k, c = r["ferry"]["mean"], r["kubectl"]["mean"], r["curl"]["mean"]
 print()
 print("list %s ConfigMaps, pages of 500, -o json" % n)
 cpu = lambda x: r[x]["user"] + r[x]["system"]
-print("  ferry    %7.3f s  (+- %.3f)   cpu %6.3f s   peak %7.1f MiB" % (f, r["ferry"]["stddev"], cpu("ferry"), fk / 1024))
-print("  kubectl  %7.3f s  (+- %.3f)   cpu %6.3f s   peak %7.1f MiB" % (k, r["kubectl"]["stddev"], cpu("kubectl"), kk / 1024))
+print("  ferry    %7.3f s  (+- %.3f)   cpu %6.3f s   peak %7.1f MiB" % (f, r["ferry"]["stddev"] or 0, cpu("ferry"), fk / 1024))
+print("  kubectl  %7.3f s  (+- %.3f)   cpu %6.3f s   peak %7.1f MiB" % (k, r["kubectl"]["stddev"] or 0, cpu("kubectl"), kk / 1024))
 print("  curl     %7.3f s  (the same pages, one connection: the server's share)" % c)
 print("  ferry/kubectl time   %.3f   (target <= 0.5)" % (f / k))
 print("  ferry/kubectl cpu    %.3f   (kubectl's wall time includes client-go's 5 QPS throttling)" % (cpu("ferry") / cpu("kubectl")))

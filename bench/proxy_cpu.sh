@@ -22,12 +22,9 @@ W=$(mktemp -d); pids=()
 cleanup() { for p in "${pids[@]}"; do kill "$p" 2>/dev/null || true; done; wait 2>/dev/null || true; rm -rf "$W"; }
 trap cleanup EXIT
 
-cat >"$W/backend.conf" <<C
-daemon off; master_process off; worker_processes 1; pid $W/b.pid; error_log $W/b.err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$BE reuseport; location / { return 200 "hello, world\n"; } } }
-C
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_backend_conf "$W" "$BE"
 cat >"$W/nginx.conf" <<C
 daemon off; master_process off; worker_processes 1; pid $W/n.pid; error_log $W/n.err;
 events { worker_connections 4096; }
@@ -41,16 +38,7 @@ apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: bench}
 spec: {ingressClassName: ferry, defaultBackend: {service: {name: be, port: {number: 80}}}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: be}
-spec: {ports: [{port: 80}]}
----
-apiVersion: v1
-kind: Endpoints
-metadata: {name: be}
-subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{port: $BE}]}]
+$(bench_backend_objects "$BE")
 M
 nginx -p "$W" -c "$W/backend.conf" & pids+=($!)
 nginx -p "$W" -c "$W/nginx.conf" & ngx_pid=$!; pids+=("$ngx_pid")
@@ -60,7 +48,6 @@ for p in $NGX $FRY; do
     for _ in $(seq 100); do curl -fs -o /dev/null "http://127.0.0.1:$p/" && break; sleep 0.05; done
 done
 
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 declare -A sum
 printf "%-6s %10s %10s %18s\n" proxy "req/s" p99 "CPU us/request"
@@ -68,9 +55,9 @@ for _ in $(seq "$ROUNDS"); do
     for pair in "nginx $ngx_pid $NGX" "ferry $ferry_pid $FRY"; do
         # shellcheck disable=SC2086 # three words, split on purpose
         set -- $pair
-        c0=$(cpu "$2")
+        c0=$(bench_cpu_ticks "$2")
         out=$(wrk -t1 -c64 -d5s --latency "http://127.0.0.1:$3/")
-        c1=$(cpu "$2")
+        c1=$(bench_cpu_ticks "$2")
         n=$(awk '/requests in/{print $1}' <<<"$out")
         us=$(echo "($c1 - $c0) * 1000000 / $hz / $n" | bc -l)
         sum[$1]=$(echo "${sum[$1]:-0} + $us" | bc -l)

@@ -27,12 +27,9 @@ openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout "$W
     -out "$W/crt.pem" -days 2 -subj /CN=bench.example -addext subjectAltName=DNS:bench.example \
     2>/dev/null
 
-cat >"$W/backend.conf" <<C
-daemon off; master_process off; worker_processes 1; pid $W/b.pid; error_log $W/b.err;
-events { worker_connections 4096; }
-http { access_log off; keepalive_requests 1000000;
-  server { listen 127.0.0.1:$BE reuseport; location / { return 200 "hello, world\n"; } } }
-C
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
+bench_backend_conf "$W" "$BE"
 # nginx as ingress-nginx configures it: TLS 1.2/1.3, tickets, session cache off.
 cat >"$W/nginx.conf" <<C
 daemon off; master_process off; worker_processes 1; pid $W/n.pid; error_log $W/n.err;
@@ -60,16 +57,7 @@ kind: Secret
 metadata: {name: bench-tls}
 type: kubernetes.io/tls
 data: {tls.crt: $(b64 "$W/crt.pem"), tls.key: $(b64 "$W/key.pem")}
----
-apiVersion: v1
-kind: Service
-metadata: {name: be}
-spec: {ports: [{port: 80}]}
----
-apiVersion: v1
-kind: Endpoints
-metadata: {name: be}
-subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{port: $BE}]}]
+$(bench_backend_objects "$BE")
 M
 nginx -p "$W" -c "$W/backend.conf" & pids+=($!)
 nginx -p "$W" -c "$W/nginx.conf" & ngx_pid=$!; pids+=("$ngx_pid")
@@ -85,7 +73,6 @@ for p in $NGX $FRYH; do
     done
 done
 
-cpu() { awk '{print $14 + $15}' "/proc/$1/stat"; }
 hz=$(getconf CLK_TCK)
 printf "%-10s %-6s %10s %10s %18s\n" load proxy "req/s" p99 "CPU us/request"
 for _ in $(seq "$ROUNDS"); do
@@ -94,12 +81,12 @@ for _ in $(seq "$ROUNDS"); do
         for pair in "nginx $ngx_pid $NGX" "ferry $ferry_pid $FRYH"; do
             # shellcheck disable=SC2086 # three words, split on purpose
             set -- $pair
-            c0=$(cpu "$2")
+            c0=$(bench_cpu_ticks "$2")
             # wrk sends no SNI to an IP address: nginx answers with its one
             # server, ferry with --default-ssl-certificate, the same certificate.
             out=$(wrk -t1 "${args[@]}" -d"${SECS}s" --latency -H "Host: bench.example" \
                 "https://127.0.0.1:$3/")
-            c1=$(cpu "$2")
+            c1=$(bench_cpu_ticks "$2")
             n=$(awk '/requests in/{print $1}' <<<"$out")
             printf "%-10s %-6s %10s %10s %18.2f\n" $load "$1" \
                 "$(awk '/Requests\/sec/{print $2}' <<<"$out")" "$(awk '$1=="99%"{print $2}' <<<"$out")" \

@@ -30,20 +30,8 @@ PY=$(python3 -c 'import sys; print(sys.executable)')
 
 die() { echo "bench/restore.sh: $*" >&2; exit 1; }
 
-find_kubectl() {
-    local k real m v
-    k=$(command -v kubectl 2>/dev/null) || return 1
-    v=$("$k" version --client -o json 2>/dev/null) || v=
-    case $v in
-        *dispatcher*|'') ;;
-        *) printf '%s\n' "$k"; return 0 ;;
-    esac
-    real=$(readlink -f "$k")
-    for m in 32 33 34; do
-        [ -x "${real%/*}/kubectl.1.$m" ] && { printf '%s\n' "${real%/*}/kubectl.1.$m"; return 0; }
-    done
-    return 1
-}
+# shellcheck source=bench/lib.sh
+. "$ROOT/bench/lib.sh"
 
 KUBECTL=${KUBECTL:-$(find_kubectl)} || die "no kubectl found (run scripts/setup)"
 [ -x "$FERRY" ] || die "no ferry binary at $FERRY (run make)"
