@@ -32,12 +32,6 @@ BK=$HOME/.local/share/ferry/backups/backups # the built-in location's backups
 # The Secret values of the fixtures, base64 and decoded: never in logs or output.
 SECRETS=(cGFzc3dvcmQ9czNjcjN0LVBhNTV3MHJkLWRi s3cr3t-Pa55w0rd-db dG9rLTlmOGU3ZDZjNWI0YQ== tok-9f8e7d6c5b4a)
 
-check() {
-    local name=$1; shift
-    if "$@"; then ok "$name"; else
-        not_ok "$name" "check: $*" "ferry $LAST (exit $RC)" "stdout: $OUT" "stderr: $ERR"
-    fi
-}
 
 # fr ARGS...: ferry against the current server. Sets OUT, ERR, RC, LAST.
 fr() {
@@ -46,7 +40,6 @@ fr() {
     RC=$?
     ERR=$(cat "$TMP/fr.err")
 }
-err_has() { [ "$RC" != 0 ] && printf '%s\n' "$ERR" | grep -qF -- "$1"; }
 
 # fake METHOD PATH [JSON]: the fake server's control endpoints.
 fake() {

@@ -29,12 +29,6 @@ aws_access_key_id = AKIAFERRYTEST
 aws_secret_access_key = ferry-test-secret
 EOF
 
-check() {
-    local name=$1; shift
-    if "$@"; then ok "$name"; else
-        not_ok "$name" "check: $*" "ferry $LAST (exit $RC)" "stdout: $OUT" "stderr: $ERR"
-    fi
-}
 fr() {
     LAST="$*"
     OUT=$(KUBECONFIG=$KCFG timeout 120 "$FERRY" "$@" 2>"$TMP/fr.err" </dev/null)

@@ -19,15 +19,8 @@ TMP_PREFIX=ferry-fakeapi
 # shellcheck source=../support/fakeapi.sh
 . "$HERE/../support/fakeapi.sh"
 
-# check NAME COMMAND...: ok when COMMAND succeeds; on failure shows the last
-# kubectl call's exit status and output.
-check() {
-    local name=$1; shift
-    if "$@"; then ok "$name"; else
-        not_ok "$name" "check: $*" "kubectl $LAST (exit $RC)" "stdout: $OUT" "stderr: $ERR"
-    fi
-}
-
+# check (fakeapi.sh) reports the last kc call on failure.
+CHECK_TOOL=kubectl
 
 # kc ARGS...: the real kubectl against KCFG. Sets OUT, ERR, RC, LAST.
 kc() {
@@ -41,7 +34,6 @@ kc() {
 # Assertions on the last kc call.
 out_is() { [ "$RC" = 0 ] && [ "$OUT" = "$1" ]; }
 out_has() { [ "$RC" = 0 ] && printf '%s\n' "$OUT" | grep -qF -- "$1"; }
-err_has() { [ "$RC" != 0 ] && printf '%s\n' "$ERR" | grep -qF -- "$1"; }
 err_is() { [ "$RC" != 0 ] && [ "$ERR" = "$1" ]; }
 # py EXPR: evaluates a Python expression with d = the JSON in OUT (or, for
 # watch streams, evs = the list of JSON lines); true when it is truthy.

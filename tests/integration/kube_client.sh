@@ -22,12 +22,6 @@ if [ ! -x "$FERRY" ]; then
     exit 0
 fi
 
-check() {
-    local name=$1; shift
-    if "$@"; then ok "$name"; else
-        not_ok "$name" "check: $*" "ferry $LAST (exit $RC)" "stdout: $OUT" "stderr: $ERR"
-    fi
-}
 
 
 # fr ARGS...: ferry with KUBECONFIG=$KCFG. Sets OUT, ERR, RC, LAST, MS (elapsed).
@@ -43,7 +37,6 @@ fr() {
 }
 out_is() { [ "$RC" = 0 ] && [ "$OUT" = "$1" ]; }
 err_is() { [ "$RC" != 0 ] && [ "$ERR" = "$1" ]; }
-err_has() { [ "$RC" != 0 ] && printf '%s\n' "$ERR" | grep -qF -- "$1"; }
 lines() { printf '%s\n' "$OUT" | grep -c .; }
 
 # fake METHOD PATH [JSON]: the server at $URL, no credentials (the /_fake

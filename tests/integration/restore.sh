@@ -43,12 +43,6 @@ mkdir -p "$HOME"
 SECRETS=(cGFzc3dvcmQ9czNjcjN0LVBhNTV3MHJkLWRi s3cr3t-Pa55w0rd-db dG9rLTlmOGU3ZDZjNWI0YQ== tok-9f8e7d6c5b4a)
 MAPS=(--zone-mappings us-central1-a=europe-west1-b --region-mappings us-central1=europe-west1)
 
-check() {
-    local name=$1; shift
-    if "$@"; then ok "$name"; else
-        not_ok "$name" "check: $*" "ferry $LAST (exit $RC)" "stdout: $OUT" "stderr: $ERR"
-    fi
-}
 fr() { # ferry against the current context. Sets OUT, ERR, RC, LAST.
     LAST="$*"
     OUT=$(timeout 60 "$FERRY" "$@" 2>"$TMP/fr.err" </dev/null)

@@ -4,6 +4,10 @@
 # PIDS, PY, SERVER, n and failed exist and everything started is stopped
 # and removed on exit.
 #   ok NAME / not_ok NAME DETAILS...       TAP lines (details as '#' lines)
+#   check NAME COMMAND...                  ok when COMMAND succeeds, else not ok
+#                                          with the test's last call: $CHECK_TOOL
+#                                          (default ferry) $LAST, RC, OUT, ERR
+#   err_has TEXT                           the last call failed, TEXT in ERR
 #   launch NAME ARGS...                    a server in the background; its
 #                                          files are $TMP/NAME.{kc,out,err}
 #   await NAME                             waits (15 s) for its "ready <url>";
@@ -43,6 +47,15 @@ not_ok() {
     local l
     for l in "$@"; do printf '%s\n' "$l" | head -n 40 | sed 's/^/#   /'; done
 }
+
+check() {
+    local name=$1; shift
+    if "$@"; then ok "$name"; else
+        not_ok "$name" "check: $*" "${CHECK_TOOL:-ferry} $LAST (exit $RC)" "stdout: $OUT" \
+            "stderr: $ERR"
+    fi
+}
+err_has() { [ "$RC" != 0 ] && printf '%s\n' "$ERR" | grep -qF -- "$1"; }
 
 launch() {
     local name=$1; shift
