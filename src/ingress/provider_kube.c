@@ -84,7 +84,9 @@ struct watcher {
 struct provider_kube {
     struct kube_client *c;
     struct objstore *store;
-    char *ns, *publish_service, *publish_addresses, *identity, *pod_ns, *pod_name;
+    char *ns, *publish_addresses, *identity, *pod_ns, *pod_name;
+    char *publish_service; /* "NS/NAME" (NS "default" when the flag had none) */
+    size_t publish_ns_len; /* the NS part's length */
     const struct kube_leader *leader;
     int update_status_on_shutdown;
     struct watcher w[T_COUNT];
@@ -301,9 +303,7 @@ static void note_publish_service(struct provider_kube *pk, const json_t *obj)
         return;
     char key[512];
     ns_name(obj, key, sizeof key);
-    const char *want = pk->publish_service;
-    if (strchr(want, '/') ? strcmp(key, want)
-                          : strncmp(key, "default/", 8) || strcmp(key + 8, want))
+    if (strcmp(key, pk->publish_service))
         return;
     pthread_mutex_lock(&pk->mu);
     pk->status_due = 1;
@@ -596,12 +596,10 @@ static json_t *wanted_status(struct provider_kube *pk)
         free(list);
     } else if (pk->publish_service) {
         char ns[256];
-        const char *slash = strchr(pk->publish_service, '/');
-        snprintf(ns, sizeof ns, "%.*s", slash ? (int)(slash - pk->publish_service) : 7,
-                 slash ? pk->publish_service : "default");
+        snprintf(ns, sizeof ns, "%.*s", (int)pk->publish_ns_len, pk->publish_service);
         struct err e;
         json_t *svc = NULL;
-        if (kube_get(pk->c, &resources[T_SERVICE], ns, slash ? slash + 1 : pk->publish_service,
+        if (kube_get(pk->c, &resources[T_SERVICE], ns, pk->publish_service + pk->publish_ns_len + 1,
                      NULL, &svc, &e) < 0) {
             LOG_WARN("kube: publish service %s: %s", pk->publish_service, e.msg);
             json_decref(out);
@@ -917,8 +915,13 @@ struct provider_kube *provider_kube_start(struct kube_client *c, struct objstore
     pthread_cond_init(&pk->status_cv, &ca);
     pthread_condattr_destroy(&ca);
     pk->ns = o->watch_namespace && *o->watch_namespace ? strdup(o->watch_namespace) : NULL;
-    pk->publish_service =
-        o->publish_service && *o->publish_service ? strdup(o->publish_service) : NULL;
+    const char *ps = o->publish_service;
+    if (ps && *ps) {
+        const char *slash = strchr(ps, '/');
+        pk->publish_ns_len = slash ? (size_t)(slash - ps) : strlen("default");
+        if (asprintf(&pk->publish_service, "%s%s", slash ? "" : "default/", ps) < 0)
+            pk->publish_service = NULL;
+    }
     pk->publish_addresses =
         o->publish_addresses && *o->publish_addresses ? strdup(o->publish_addresses) : NULL;
     pk->identity = strdup(o->identity ? o->identity : "");
@@ -931,7 +934,8 @@ struct provider_kube *provider_kube_start(struct kube_client *c, struct objstore
     pk->secrets = json_object();
     pk->reported = json_object();
     if (!pk->identity || !pk->pod_ns || (o->pod_name && *o->pod_name && !pk->pod_name) ||
-        !pk->served || !pk->warnings || !pk->refs || !pk->secrets || !pk->reported || !pk->lb) {
+        (ps && *ps && !pk->publish_service) || !pk->served || !pk->warnings || !pk->refs ||
+        !pk->secrets || !pk->reported || !pk->lb) {
         err_set(e, "out of memory");
         goto fail;
     }
