@@ -34,23 +34,15 @@ trap 'rm -rf "$work"' EXIT
 cat >"$work/run-ferry" <<EOF
 #!/usr/bin/env bash
 set -e
+. "$ROOT/bench/lib.sh"
 cat >"$work/bench.yaml" <<M
 apiVersion: networking.k8s.io/v1
 kind: Ingress
 metadata: {name: bench}
 spec:
   ingressClassName: ferry
-  defaultBackend: {service: {name: backend, port: {number: 80}}}
----
-apiVersion: v1
-kind: Service
-metadata: {name: backend}
-spec: {ports: [{port: 80}]}
----
-apiVersion: v1
-kind: Endpoints
-metadata: {name: backend}
-subsets: [{addresses: [{ip: 127.0.0.1}], ports: [{port: \$BACKEND_PORT}]}]
+  defaultBackend: {service: {name: be, port: {number: 80}}}
+\$(bench_backend_objects "\$BACKEND_PORT")
 M
 listen=(--http-listen 127.0.0.1:\$PROJECT_PORT --https-listen "")
 if [ -n "\${TLS_CERT:-}" ]; then
