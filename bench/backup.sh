@@ -32,15 +32,9 @@ KUBECTL=${KUBECTL:-$(find_kubectl)} || die "no kubectl found (run scripts/setup)
 command -v hyperfine >/dev/null || die "hyperfine missing (run scripts/setup)"
 [ -x /usr/bin/time ] || die "/usr/bin/time missing"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-backup.XXXXXX")
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir -p "$OUTDIR" "$work/home" "$work/load"
-export HOME=$work/home FERRY_CONFIG=$work/ferry.yaml
+bench_workdir backup
+mkdir -p "$OUTDIR"
+export FERRY_CONFIG=$work/ferry.yaml
 
 TYPES=configmaps,secrets,services,serviceaccounts,deployments.apps,statefulsets.apps,jobs.batch,roles.rbac.authorization.k8s.io,rolebindings.rbac.authorization.k8s.io,ingresses.networking.k8s.io
 

@@ -1,3 +1,4 @@
+# shellcheck shell=bash
 # Helpers the bench scripts share (sourced, not run).
 
 # The real kubectl client. The Cloud SDK's kubectl is a dispatcher that asks
@@ -48,3 +49,18 @@ M
 
 # bench_cpu_ticks PID: the process's utime + stime, in clock ticks.
 bench_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+
+# bench_workdir NAME: $work, a new directory whose home/ is $HOME and whose
+# load/ is empty, removed on exit after the process $server_pid (when set)
+# is stopped.
+bench_workdir() {
+    work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-$1.XXXXXX")
+    server_pid=
+    trap bench_cleanup EXIT
+    mkdir -p "$work/home" "$work/load"
+    export HOME=$work/home
+}
+bench_cleanup() {
+    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
+    rm -rf "$work"
+}

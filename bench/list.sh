@@ -35,15 +35,8 @@ command -v hyperfine >/dev/null || die "hyperfine missing (run scripts/setup)"
 command -v curl >/dev/null || die "curl missing"
 [ -x /usr/bin/time ] || die "/usr/bin/time missing"
 
-work=$(mktemp -d "${TMPDIR:-/tmp}/ferry-bench-list.XXXXXX")
-server_pid=
-cleanup() {
-    [ -n "$server_pid" ] && kill "$server_pid" 2>/dev/null && wait "$server_pid" 2>/dev/null
-    rm -rf "$work"
-}
-trap cleanup EXIT
-mkdir -p "$OUTDIR" "$work/home" "$work/load"
-export HOME=$work/home
+bench_workdir list
+mkdir -p "$OUTDIR"
 
 # 20,000 ConfigMaps of about 300 bytes each in 10 namespaces.
 "$PY" -S - "$N" "$work/load/cms.json" <<'EOF'
