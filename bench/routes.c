@@ -21,7 +21,7 @@
 #include <time.h>
 
 #include "ingress/model.h"
-#include "ingress/routes.h"
+#include "ingress/route_build.h"
 
 static double now_ns(void)
 {

@@ -16,7 +16,7 @@
 #include <sys/socket.h>
 
 #include "core/buf.h"
-#include "ingress/iarena.h"
+#include "core/arena.h"
 
 #define ANN_CLASS "kubernetes.io/ingress.class"
 #define ANN_DEFAULT_CLASS "ingressclass.kubernetes.io/is-default-class"
@@ -273,7 +273,7 @@ struct xobj {
     enum xkind kind;
     /* The block this entry and its compact form live in (it holds this
      * struct too); unused when the cache's entries share one arena. */
-    struct iarena arena;
+    struct arena arena;
     const char *ns, *name;
     union {
         const char *api; /* XK_BAD_API: the apiVersion */
@@ -300,7 +300,7 @@ struct ingress_model_cache {
      * so they share this arena (as one full build's data always did). A
      * cache kept across builds (shared == NULL) gives each entry a block of
      * its own sized to fit, since objects then come and go one by one. */
-    struct iarena *shared;
+    struct arena *shared;
 };
 
 /* ---- the builder ------------------------------------------------------ */
@@ -313,7 +313,7 @@ struct backend_priv {
 };
 
 struct ingress_model_priv {
-    struct iarena arena;
+    struct arena arena;
     /* The cache of ingress_model_build, or NULL when the caller owns it. */
     struct ingress_model_cache *own_cache;
     /* Arrays grown with realloc; their sizes live in the model. */
@@ -327,7 +327,7 @@ struct builder {
     struct ingress_model_priv *p;
     const char *class_name, *controller;
     struct ingress_model_cache *cache;
-    struct iarena *ra; /* the arena of the object being read */
+    struct arena *ra; /* the arena of the object being read */
     bool oom;
     struct smap classes;    /* name -> struct xclass */
     struct smap services;   /* ns, name -> struct xservice */
@@ -383,7 +383,7 @@ static const char *xdup(struct builder *b, const json_t *v)
 {
     if (!json_is_string(v))
         return NULL;
-    const char *s = iarena_strndup(b->ra, json_string_value(v), json_string_length(v));
+    const char *s = arena_strndup(b->ra, json_string_value(v), json_string_length(v));
     if (!s)
         b->oom = true;
     return s;
@@ -391,7 +391,7 @@ static const char *xdup(struct builder *b, const json_t *v)
 
 static void *xalloc(struct builder *b, size_t n, size_t size)
 {
-    void *p = iarena_calloc(b->ra, n, size);
+    void *p = arena_calloc(b->ra, n, size);
     if (!p)
         b->oom = true;
     return p;
@@ -411,7 +411,7 @@ __attribute__((format(printf, 4, 5))) static int warn(struct builder *b, const c
     va_end(ap);
     if (rc < 0)
         return -ENOMEM;
-    char *msg = iarena_strndup(&b->p->arena, buf_str(&b->scratch), b->scratch.len);
+    char *msg = arena_strndup(&b->p->arena, buf_str(&b->scratch), b->scratch.len);
     if (!msg)
         return -ENOMEM;
     m->warnings[m->nwarnings++] = (struct ingress_warning){ns, name, msg};
@@ -435,7 +435,7 @@ __attribute__((format(printf, 2, 3))) static const char *afmt(struct builder *b,
     va_end(ap);
     if (rc < 0)
         return NULL;
-    return iarena_strndup(&b->p->arena, buf_str(&b->scratch), b->scratch.len);
+    return arena_strndup(&b->p->arena, buf_str(&b->scratch), b->scratch.len);
 }
 
 /* ---- timestamps --------------------------------------------------------- */
@@ -713,7 +713,7 @@ static void read_backend(struct builder *b, const json_t *bk, struct xbackend *x
         x->kind = XBK_RESOURCE;
         buf_reset(&b->scratch);
         if (buf_addf(&b->scratch, "%s/%s/%s", g ? g : "", k ? k : "", n ? n : "") < 0 ||
-            !(x->name = iarena_strndup(b->ra, buf_str(&b->scratch), b->scratch.len)))
+            !(x->name = arena_strndup(b->ra, buf_str(&b->scratch), b->scratch.len)))
             b->oom = true;
         return;
     }
@@ -846,7 +846,7 @@ static int read_fields(struct builder *b, struct xobj *o, const json_t *const *t
     if (ingress) {
         if (strcmp(api, "networking.k8s.io/v1") != 0) {
             o->kind = XK_BAD_API;
-            o->u.api = iarena_strdup(b->ra, api);
+            o->u.api = arena_strdup(b->ra, api);
             rc = o->u.api ? 0 : -ENOMEM;
         } else {
             rc = read_ingress(b, o, top[T_SPEC], meta + M_CREATED);
@@ -895,22 +895,22 @@ static struct xobj *read_object(struct builder *b, const json_t *const *top, con
 static struct xobj *read_object_sized(struct builder *b, const json_t *const *top, const char *kind,
                                       const char *api)
 {
-    struct iarena a;
-    iarena_init(&a, 4096);
+    struct arena a;
+    arena_init(&a, 4096);
     /* <b> points at the local arena only while an object is read into it;
      * every way out leaves it NULL or pointing at the entry's arena. */
     // cppcheck-suppress autoVariables
     b->ra = &a;
     size_t size = read_object(b, top, kind, api) ? a.used : 0;
-    iarena_fini(&a);
+    arena_fini(&a);
     b->ra = NULL;
     if (!size)
         return NULL;
-    iarena_init(&a, size);
+    arena_init(&a, size);
     b->ra = &a;
     struct xobj *o = read_object(b, top, kind, api);
     if (!o) {
-        iarena_fini(&a);
+        arena_fini(&a);
         b->ra = NULL;
         return NULL;
     }
@@ -1130,7 +1130,7 @@ static int collect_endpoints(struct builder *b, struct ingress_backend *be, cons
     size_t n = 0;
     for (const struct xeps *x = list; x; x = x->next)
         n += x->naddrs;
-    struct ingress_endpoint *v = n ? iarena_alloc(&b->p->arena, n * sizeof(*v)) : NULL;
+    struct ingress_endpoint *v = n ? arena_alloc(&b->p->arena, n * sizeof(*v)) : NULL;
     if (n && !v)
         return -ENOMEM;
     bool unresolved = false;
@@ -1376,7 +1376,7 @@ static const char *clean_host(struct builder *b, const char *h, bool *oom)
         return NULL; /* trailing dot */
     if (!upper)
         return h;
-    char *c = iarena_strndup(&b->p->arena, h, n);
+    char *c = arena_strndup(&b->p->arena, h, n);
     if (!c) {
         *oom = true;
         return NULL;
@@ -1454,7 +1454,7 @@ static int add_paths(struct builder *b, uint32_t ing, const char *host, const st
                 keylen--;
         }
         const char *key = path;
-        if (keylen != strlen(path) && !(key = iarena_strndup(&b->p->arena, path, keylen)))
+        if (keylen != strlen(path) && !(key = arena_strndup(&b->p->arena, path, keylen)))
             return -ENOMEM;
         const char *kind = t == INGRESS_PATH_EXACT ? "E" : "P";
         uintptr_t prev = (uintptr_t)smap_get(&b->routes, host, kind, key);
@@ -1614,8 +1614,8 @@ static int find_default_tls(struct builder *b, const struct ingress_opts *opts)
     const char *full = opts->default_ssl_certificate, *slash = strchr(full, '/');
     struct ingress_tls *t = &b->m->default_tls;
     t->host = "";
-    t->secret_ns = slash ? iarena_strndup(&b->p->arena, full, (size_t)(slash - full)) : "default";
-    t->secret_name = iarena_strdup(&b->p->arena, slash ? slash + 1 : full);
+    t->secret_ns = slash ? arena_strndup(&b->p->arena, full, (size_t)(slash - full)) : "default";
+    t->secret_name = arena_strdup(&b->p->arena, slash ? slash + 1 : full);
     if (!t->secret_ns || !t->secret_name)
         return -ENOMEM;
     const struct xsecret *so = smap_get(&b->secrets, t->secret_ns, t->secret_name, NULL);
@@ -1652,8 +1652,8 @@ static void xobj_free(const struct ingress_model_cache *c, struct xobj *o)
 {
     json_decref(o->src);
     if (!c->shared) {
-        struct iarena a = o->arena; /* the entry itself is in the arena */
-        iarena_fini(&a);
+        struct arena a = o->arena; /* the entry itself is in the arena */
+        arena_fini(&a);
     }
 }
 
@@ -1666,7 +1666,7 @@ void ingress_model_cache_free(struct ingress_model_cache *c)
         xobj_free(c, o);
     }
     if (c->shared)
-        iarena_fini(c->shared);
+        arena_fini(c->shared);
     free(c->shared);
     free(c->idx);
     free(c);
@@ -1706,7 +1706,7 @@ struct ingress_model *ingress_model_build(json_t *objects, const struct ingress_
 {
     struct ingress_model_cache *c = ingress_model_cache_new();
     if (c && (c->shared = malloc(sizeof(*c->shared))))
-        iarena_init(c->shared, 64 << 10);
+        arena_init(c->shared, 64 << 10);
     if (!c || !c->shared) {
         ingress_model_cache_free(c);
         err_set(e, "ingress model: out of memory");
@@ -1738,7 +1738,7 @@ struct ingress_model *ingress_model_build_cached(json_t *objects, const struct i
     }
     m->priv = p;
     m->default_ingress = -1;
-    iarena_init(&p->arena, 64 << 10);
+    arena_init(&p->arena, 64 << 10);
     cache->gen++;
 
     struct builder b = {.m = m, .p = p, .cache = cache};
@@ -1819,7 +1819,7 @@ void ingress_model_free(struct ingress_model *m)
     if (p) {
         free(p->bpriv);
         smap_fini(&p->hosts);
-        iarena_fini(&p->arena);
+        arena_fini(&p->arena);
         ingress_model_cache_free(p->own_cache);
         free(p);
     }

@@ -31,7 +31,7 @@
 
 #include "core/err.h"
 #include "ingress/model.h"
-#include "ingress/routes.h"
+#include "ingress/route_build.h"
 
 /* Receives each new table; the caller's reference moves to the callee. */
 typedef void (*provider_publish_fn)(void *ctx, struct route_table *t);

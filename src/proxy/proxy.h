@@ -21,7 +21,7 @@
 
 #include "core/err.h"
 #include "http/h1.h"
-#include "ingress/routes.h"
+#include "proxy/routes.h"
 #include "net/loop.h"
 
 struct proxy_config {

@@ -12,7 +12,7 @@
 #include "core/text.h"
 #include "http/h1.h"
 #include "http/tls.h"
-#include "ingress/routes.h"
+#include "proxy/routes.h"
 #include "net/acceptor.h"
 #include "net/bufpool.h"
 #include "net/loop.h"

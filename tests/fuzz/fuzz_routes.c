@@ -16,7 +16,7 @@
 #include "core/err.h"
 #include "core/yaml.h"
 #include "ingress/model.h"
-#include "ingress/routes.h"
+#include "ingress/route_build.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 

@@ -20,7 +20,7 @@
 #include "core/yaml.h"
 #include "http/tls.h"
 #include "ingress/model.h"
-#include "ingress/routes.h"
+#include "ingress/route_build.h"
 
 struct pem {
     char *crt, *key; /* malloc'd PEM text */

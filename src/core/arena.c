@@ -1,33 +1,33 @@
-#include "ingress/iarena.h"
+#include "core/arena.h"
 
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
 
-#define IARENA_ALIGN 16
-#define IARENA_FIRST ((size_t)16 << 10)
-#define IARENA_MAX_CHUNK ((size_t)8 << 20)
+#define ARENA_ALIGN 16
+#define ARENA_FIRST ((size_t)16 << 10)
+#define ARENA_MAX_CHUNK ((size_t)8 << 20)
 
-struct iarena_chunk {
-    struct iarena_chunk *next;
+struct arena_chunk {
+    struct arena_chunk *next;
     size_t size;
-    /* Keeps the data that follows aligned to IARENA_ALIGN. */
-    _Alignas(IARENA_ALIGN) char data[];
+    /* Keeps the data that follows aligned to ARENA_ALIGN. */
+    _Alignas(ARENA_ALIGN) char data[];
 };
 
-void iarena_init(struct iarena *a, size_t first)
+void arena_init(struct arena *a, size_t first)
 {
     a->head = NULL;
     a->cur = a->end = NULL;
-    a->next = first ? first : IARENA_FIRST;
+    a->next = first ? first : ARENA_FIRST;
     a->used = 0;
 }
 
-void iarena_fini(struct iarena *a)
+void arena_fini(struct arena *a)
 {
-    struct iarena_chunk *c = a->head;
+    struct arena_chunk *c = a->head;
     while (c) {
-        struct iarena_chunk *next = c->next;
+        struct arena_chunk *next = c->next;
         free(c);
         c = next;
     }
@@ -38,21 +38,21 @@ void iarena_fini(struct iarena *a)
 
 /* Slow path: a new chunk big enough for <n>. Large requests get a chunk of
  * their own so the current chunk's free space is not wasted; the first
- * chunk is never smaller than asked for in iarena_init (an arena sized to
+ * chunk is never smaller than asked for in arena_init (an arena sized to
  * fit its contents exactly stays one chunk). */
-static void *grow(struct iarena *a, size_t n)
+static void *grow(struct arena *a, size_t n)
 {
     if (!a->next)
-        a->next = IARENA_FIRST;
+        a->next = ARENA_FIRST;
     size_t size = a->next;
     if (n > size / 4 && (a->head || n > size)) {
         size = n;
-    } else if (a->next < IARENA_MAX_CHUNK) {
+    } else if (a->next < ARENA_MAX_CHUNK) {
         a->next *= 2;
     }
-    if (size > SIZE_MAX - sizeof(struct iarena_chunk))
+    if (size > SIZE_MAX - sizeof(struct arena_chunk))
         return NULL;
-    struct iarena_chunk *c = malloc(sizeof(*c) + size);
+    struct arena_chunk *c = malloc(sizeof(*c) + size);
     if (!c)
         return NULL;
     c->size = size;
@@ -69,7 +69,7 @@ static void *grow(struct iarena *a, size_t n)
     return c->data;
 }
 
-void *iarena_alloc(struct iarena *a, size_t n)
+void *arena_alloc(struct arena *a, size_t n)
 {
     if (n > SIZE_MAX / 2)
         return NULL;
@@ -77,7 +77,7 @@ void *iarena_alloc(struct iarena *a, size_t n)
         n = 1;
     if (a->cur) {
         /* Align the start, not the size: packed strings may precede. */
-        size_t pad = (size_t)(-(uintptr_t)a->cur & (IARENA_ALIGN - 1));
+        size_t pad = (size_t)(-(uintptr_t)a->cur & (ARENA_ALIGN - 1));
         if ((size_t)(a->end - a->cur) >= pad + n) {
             void *p = a->cur + pad;
             a->cur += pad + n;
@@ -89,18 +89,18 @@ void *iarena_alloc(struct iarena *a, size_t n)
     return grow(a, n);
 }
 
-void *iarena_calloc(struct iarena *a, size_t n, size_t size)
+void *arena_calloc(struct arena *a, size_t n, size_t size)
 {
     if (size && n > SIZE_MAX / size)
         return NULL;
-    void *p = iarena_alloc(a, n * size);
+    void *p = arena_alloc(a, n * size);
     if (p)
         memset(p, 0, n * size);
     return p;
 }
 
 /* Strings need no alignment: they are packed. */
-static char *alloc_bytes(struct iarena *a, size_t n)
+static char *alloc_bytes(struct arena *a, size_t n)
 {
     if (a->cur && (size_t)(a->end - a->cur) >= n) {
         char *p = a->cur;
@@ -108,10 +108,10 @@ static char *alloc_bytes(struct iarena *a, size_t n)
         a->used += n;
         return p;
     }
-    return iarena_alloc(a, n);
+    return arena_alloc(a, n);
 }
 
-char *iarena_strndup(struct iarena *a, const char *s, size_t n)
+char *arena_strndup(struct arena *a, const char *s, size_t n)
 {
     if (n >= SIZE_MAX / 2)
         return NULL;
@@ -124,7 +124,7 @@ char *iarena_strndup(struct iarena *a, const char *s, size_t n)
     return p;
 }
 
-char *iarena_strdup(struct iarena *a, const char *s)
+char *arena_strdup(struct arena *a, const char *s)
 {
-    return iarena_strndup(a, s, strlen(s));
+    return arena_strndup(a, s, strlen(s));
 }

@@ -1,6 +1,8 @@
 /* The route table: an immutable, refcounted snapshot of the routing
- * configuration, compiled from an ingress model, that workers read without
- * locks.
+ * configuration that workers read without locks. The configuration layer
+ * compiles it (src/ingress/route_build.c builds one from an ingress model)
+ * through the builder calls at the end of this file; nothing here knows
+ * where routes come from.
  *
  * Matching (networking.k8s.io/v1; docs/internals/ingress.md has the tables):
  *  - Host: the Host header (or :authority) without its ":port" and without
@@ -39,15 +41,15 @@
  * request path has no locks and no atomic read-modify-write beyond the
  * refcount; an old table is freed by whichever thread drops the last
  * reference, after the last request that used it. */
-#ifndef FERRY_INGRESS_ROUTES_H
-#define FERRY_INGRESS_ROUTES_H
+#ifndef FERRY_PROXY_ROUTES_H
+#define FERRY_PROXY_ROUTES_H
 
 #include <stdatomic.h>
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
-#include "core/err.h"
-#include "ingress/model.h"
+#include "core/arena.h"
 
 struct route_endpoint {
     const char *addr;     /* "10.1.2.3", "fd00::1" */
@@ -57,13 +59,12 @@ struct route_endpoint {
     uint8_t ip[16]; /* network byte order; first 4 bytes for AF_INET */
 };
 
-/* Same values as enum ingress_backend_state. */
 enum route_backend_state {
-    ROUTE_BACKEND_OK = INGRESS_BACKEND_OK,
-    ROUTE_BACKEND_NO_SERVICE = INGRESS_BACKEND_NO_SERVICE,
-    ROUTE_BACKEND_NO_PORT = INGRESS_BACKEND_NO_PORT,
-    ROUTE_BACKEND_EXTERNAL_NAME = INGRESS_BACKEND_EXTERNAL_NAME,
-    ROUTE_BACKEND_RESOURCE = INGRESS_BACKEND_RESOURCE,
+    ROUTE_BACKEND_OK,
+    ROUTE_BACKEND_NO_SERVICE,    /* the Service does not exist: 503 */
+    ROUTE_BACKEND_NO_PORT,       /* it has no such port: 503 */
+    ROUTE_BACKEND_EXTERNAL_NAME, /* proxied to the name's addresses */
+    ROUTE_BACKEND_RESOURCE,      /* a resource backend: 503 */
 };
 
 struct route_backend {
@@ -75,9 +76,6 @@ struct route_backend {
     /* Dense in [0, route_table_nbackends(t)): index a per-worker array of
      * round-robin counters with it. Valid for this table only. */
     uint32_t index;
-    /* A hash of namespace/service:port, equal across tables: carries
-     * balancing state over a reload when wanted. */
-    uint64_t key_hash;
     uint32_t nendpoints; /* ready endpoints only; 0: answer 503 */
     const struct route_endpoint *endpoints;
 };
@@ -94,10 +92,9 @@ enum route_match {
 
 struct route {
     const struct route_backend *backend; /* never NULL */
-    enum route_match match;
-    enum ingress_path_type path_type; /* as written; Prefix for a default backend */
-    const char *host;                 /* the rule's host ("" for none or a default backend) */
-    const char *path;                 /* the rule's path as written; "" for a default backend */
+    enum route_match match;              /* ImplementationSpecific rules are Prefix */
+    const char *host;                    /* the rule's host ("" for none or a default backend) */
+    const char *path;                    /* the rule's path as written; "" for a default backend */
     const char *ingress_ns, *ingress_name; /* the Ingress the rule comes from */
     uint32_t nannotations;                 /* that Ingress's annotations, sorted by key */
     const struct route_annotation *annotations;
@@ -109,34 +106,6 @@ struct route {
 };
 
 struct route_table;
-
-/* Compiles <m> into a new table with one reference (the caller's). The table
- * copies everything it needs: <m> may be freed right after. Returns NULL with
- * <e> filled when memory runs out. */
-struct route_table *route_table_build(const struct ingress_model *m, struct err *e);
-
-/* What builds keep between them: the parsed certificates (by Secret and
- * bytes, see tls_cert_cache in http/tls.h) and the addresses of ExternalName
- * Services. Not thread-safe: builds through one cache are serialized. */
-struct route_cache;
-
-/* An ExternalName is resolved again by the first build after this long. */
-#define ROUTE_DNS_TTL_S 30
-/* Addresses kept per ExternalName (getaddrinfo's first ones). */
-#define ROUTE_DNS_MAX_ADDRS 8
-
-struct route_cache *route_cache_new(void);
-void route_cache_free(struct route_cache *c);
-
-/* As route_table_build, with <c> (may be NULL: nothing kept, ExternalName
- * backends get no endpoints): a certificate whose Secret has not changed
- * is not parsed again, and ExternalName backends get the addresses their
- * name resolves to (getaddrinfo, which blocks: from the cache when resolved
- * less than ROUTE_DNS_TTL_S ago), at the backend's port; a name that does
- * not resolve leaves the backend without endpoints (503) and is tried again
- * after the TTL. Afterwards <c> keeps only what this table uses. */
-struct route_table *route_table_build_cached(const struct ingress_model *m, struct route_cache *c,
-                                             struct err *e);
 
 /* Adds a reference; returns <t>. Safe from any thread holding a reference. */
 struct route_table *route_table_ref(struct route_table *t);
@@ -167,6 +136,8 @@ const struct tls_cert *route_cert(const struct route_table *t, const char *name)
 
 /* The value of annotation <key> of a route's Ingress, or NULL. */
 const char *route_annotation(const struct route *r, const char *key);
+/* Sorts a route's annotations into the order route_annotation searches. */
+void route_annotations_sort(struct route_annotation *a, size_t n);
 
 uint32_t route_table_nbackends(const struct route_table *t);
 const struct route_backend *route_table_backend(const struct route_table *t, uint32_t index);
@@ -191,5 +162,49 @@ void route_slot_put(struct route_slot *s, struct route_table *t);
 struct route_table *route_slot_take(struct route_slot *s);
 /* Unreferences a table left in the slot (at worker exit). */
 void route_slot_fini(struct route_slot *s);
+
+/* ---- building ---------------------------------------------------------------
+ * A table is built once, by one thread, then published and never changed.
+ * Everything a route, backend or name points to must live as long as the
+ * table: allocate it from route_table_arena. On failure, route_table_unref
+ * frees the partial table (and the certificates it owns). */
+
+/* A new empty table with one reference (NULL: out of memory). <size_hint>:
+ * the bytes the build is expected to take, for the arena's first chunk. */
+struct route_table *route_table_new(size_t size_hint);
+struct arena *route_table_arena(struct route_table *t);
+/* The backends, indexed by route_backend.index (which must be 0..n-1). */
+void route_table_set_backends(struct route_table *t, struct route_backend *b, uint32_t n);
+/* How many routes the table holds (for route_table_nroutes). */
+void route_table_set_routes(struct route_table *t, uint32_t n);
+/* The route when no host's rules apply (a defaultBackend), or NULL. */
+void route_table_set_default(struct route_table *t, const struct route *r);
+
+/* One host's rules, sized for <nexact> Exact and <nprefix> Prefix keys. */
+struct route_host;
+struct route_host *route_host_new(struct route_table *t, size_t nexact, size_t nprefix);
+/* Adds <r> (ROUTE_MATCH_EXACT or _PREFIX) for the first <keylen> bytes of
+ * r->path: the whole path for Exact, the path without a trailing '/' for
+ * Prefix (keylen 0: the root, matching everything). A key already present
+ * keeps its first route. */
+void route_host_add(struct route_host *h, const struct route *r, size_t keylen);
+/* The route when none of the host's paths matches, or NULL. */
+void route_host_set_fallback(struct route_host *h, const struct route *r);
+/* Sizes the host tables, then names each host once: "" for the rules
+ * without a host, "*.parent" for a wildcard, else a lowercase name. */
+int route_table_hosts_init(struct route_table *t, size_t nexact, size_t nwild);
+void route_table_add_host(struct route_table *t, const char *name, const struct route_host *h);
+
+/* Sizes the certificate tables (names as for hosts; <ncerts>: at most that
+ * many route_table_own_cert calls). <cert> may be NULL for a name whose
+ * Secret is unusable: it then gets the default certificate. */
+int route_table_tls_init(struct route_table *t, size_t nexact, size_t nwild, size_t ncerts);
+int route_table_add_tls_host(struct route_table *t, const char *name, const struct tls_cert *cert);
+/* The table holds the caller's reference to <c> and drops it when freed. */
+void route_table_own_cert(struct route_table *t, struct tls_cert *c);
+void route_table_set_default_cert(struct route_table *t, const struct tls_cert *c);
+/* Whether a certificate name was added for exactly <host> (a rule's host:
+ * "*.parent" looks for the wildcard name). */
+bool route_table_tls_listed(const struct route_table *t, const char *host);
 
 #endif
