@@ -139,13 +139,15 @@ typedef void (*timer_cb)(struct loop *loop, struct timer *t);
  * "in the next iteration", use loop_defer. Timers due in one iteration fire
  * earliest first; the order of timers due in the same millisecond is
  * unspecified. Start, stop and again are O(1), on a hierarchical timer wheel
- * (docs/internals/net.md). Zeroed memory is a stopped timer. */
+ * (docs/internals/net.md); re-arming a started timer to a later time is the
+ * cheapest (the wheel moves it lazily). Zeroed memory is a stopped timer. */
 struct timer {
     struct net_link link; /* wheel slot list; next == NULL while stopped */
     uint64_t expire;      /* due time, in loop_now_ms milliseconds */
     timer_cb cb;
     uint32_t ms;  /* the duration of the last timer_start */
-    int16_t slot; /* wheel level and slot while active */
+    int16_t slot; /* wheel level and slot while active; the wheel reaches
+                   * it at <expire> or before (then it moves the timer on) */
 };
 
 /* Makes <t> a stopped timer (as zeroing it does). */
@@ -156,7 +158,8 @@ void timer_start(struct loop *loop, struct timer *t, uint32_t ms, timer_cb cb);
  * the idle-timeout reset, done on every request. Also restarts a timer that
  * has fired or was stopped. */
 void timer_again(struct loop *loop, struct timer *t);
-/* Cancels <t>; a stopped timer is ignored. */
+/* Cancels <t>; a stopped timer is ignored. Once it returns, the memory of
+ * <t> is the caller's: it may be freed or reused at once. */
 void timer_stop(struct loop *loop, struct timer *t);
 int timer_active(const struct timer *t);
 

@@ -13,7 +13,10 @@
  * [64^k, 64^(k+1)) ms from the wheel's cursor, in the slot of their due time's
  * k-th base-64 digit; when the cursor reaches a level-k slot's time the slot
  * is cascaded into the levels below. A 64-bit word per level says which
- * slots are non-empty, so finding the next due time is one ctz per level. */
+ * slots are non-empty, so finding the next due time is one ctz per level.
+ * A timer re-armed to a later time stays in its slot (timer.c says why that
+ * is safe): a slot is reached at or before the due time of its timers, not
+ * always at it. */
 #define TW_BITS 6
 #define TW_SLOTS (1u << TW_BITS)
 #define TW_LEVELS 6
@@ -24,20 +27,31 @@ struct twheel {
     uint64_t cur; /* next tick to process; everything before it has fired */
     size_t count; /* active timers */
     uint64_t occupied[TW_LEVELS];
-    struct net_link slots[TW_LEVELS][TW_SLOTS];
+    /* Level k's slot s at [k * TW_SLOTS + s]: one flat array, so that a
+     * timer's <slot> indexes it directly. */
+    struct net_link slots[TW_LEVELS * TW_SLOTS];
 };
 
 void twheel_init(struct twheel *w, uint64_t now);
 /* Adds an inactive timer due at t->expire (clamped into the wheel). */
 void twheel_add(struct twheel *w, struct timer *t);
-/* Removes an active timer. */
+/* Removes an active timer, at once: its memory is the caller's again. */
 void twheel_del(struct twheel *w, struct timer *t);
-/* A lower bound on the earliest due time (exact when that timer is less than
- * 64 ms from the cursor), or UINT64_MAX when the wheel is empty. */
+/* Makes <t>, active or not, due at <expire> (clamped into the wheel), what
+ * timer_start and timer_again do. Lazy: an active timer moved to a later time
+ * keeps its slot and only has t->expire updated; twheel_run places it again
+ * when it reaches that slot. */
+void twheel_rearm(struct twheel *w, struct timer *t, uint64_t expire);
+/* A lower bound on the earliest due time, or UINT64_MAX when the wheel is
+ * empty: the time the first non-empty slot is reached. It is exact for a
+ * level-0 slot (less than 64 ms away) whose timers were not re-armed later
+ * since they were placed; otherwise a loop that sleeps until then wakes
+ * early (and twheel_run may find nothing to fire), never late. */
 uint64_t twheel_next(const struct twheel *w);
 /* Fires every timer due at or before <now>, earliest first, passing <loop> to
- * the callbacks (the tests pass NULL). Callbacks may start and stop any
- * timer. Returns the number fired. */
+ * the callbacks (the tests pass NULL), and places again the timers re-armed
+ * later whose slot it reaches. Callbacks may start and stop any timer.
+ * Returns the number fired. */
 size_t twheel_run(struct twheel *w, struct loop *loop, uint64_t now);
 
 #define LOOP_MAX_EVENTS 512

@@ -302,13 +302,19 @@ static struct twheel *the_wheel;
 static uint64_t w_now, w_prev_fire;
 static int w_bad_early, w_bad_order, w_fired;
 
+/* Half of the (re)starts through twheel_rearm, which leaves an active timer
+ * moved later in its slot; half as an unlink and a new add. */
 static void wheel_start(struct wt *x, uint64_t now, uint64_t delay)
 {
-    if (x->active)
-        twheel_del(the_wheel, &x->t);
-    x->t.expire = now + delay;
     x->start_now = now;
-    twheel_add(the_wheel, &x->t);
+    if (rnd() % 2) {
+        twheel_rearm(the_wheel, &x->t, now + delay);
+    } else {
+        if (x->active)
+            twheel_del(the_wheel, &x->t);
+        x->t.expire = now + delay;
+        twheel_add(the_wheel, &x->t);
+    }
     x->active = 1;
 }
 
@@ -472,6 +478,546 @@ static void twheel_clamps_delays_beyond_its_range(void **state)
     w_now++;
     twheel_run(&w, NULL, w_now);
     assert_int_equal(lone_fired, 1);
+}
+
+/* ---- lazy re-arming, through the public API on a driven clock ------------- */
+
+/* These tests use a real loop but move its clock themselves: timer_start and
+ * timer_again count from loop->now_ms, and twheel_run fires what is due, as
+ * loop_run does after its wait. */
+
+struct st {
+    struct timer t;
+    int fired;
+    uint64_t fired_at; /* loop_now_ms in the callback */
+};
+
+static void st_cb(struct loop *loop, struct timer *t)
+{
+    struct st *x = NET_CONTAINER_OF(t, struct st, t);
+    x->fired++;
+    x->fired_at = loop_now_ms(loop);
+}
+
+/* Moves the clock to <until> the way loop_run would: it wakes at every
+ * twheel_next on the way, and once at <until>. Returns the number of wakeups
+ * on the way. */
+static int drive(struct loop *loop, uint64_t until)
+{
+    int wakeups = 0;
+    for (;;) {
+        uint64_t next = twheel_next(&loop->wheel);
+        if (next > until)
+            break;
+        if (next > loop->now_ms)
+            loop->now_ms = next;
+        twheel_run(&loop->wheel, loop, loop->now_ms);
+        wakeups++;
+    }
+    loop->now_ms = until;
+    twheel_run(&loop->wheel, loop, until);
+    return wakeups;
+}
+
+static const uint32_t lazy_ms[] = {1,         2,     50,     63,      64,
+                                   65,        1000,  4095,   4096,    5000,
+                                   60000,     75000, 262144, 3600000, UINT32_C(864000000),
+                                   UINT32_MAX};
+
+/* A timer pushed later a hundred times, by timer_start and timer_again, with
+ * the clock moving half its duration between pushes (so the wheel reaches
+ * its stale slots on the way): it never fires while pushed, fires exactly at
+ * the last due time, once, and needs few wakeups after the last push. */
+static void timer_pushed_later_many_times_fires_at_the_last_due_time(void **state)
+{
+    (void)state;
+    for (size_t d = 0; d < sizeof lazy_ms / sizeof lazy_ms[0]; d++) {
+        struct loop *loop = loop_new();
+        assert_non_null(loop);
+        uint32_t ms = lazy_ms[d];
+        struct st x;
+        memset(&x, 0, sizeof x);
+        timer_start(loop, &x.t, ms, st_cb);
+        uint64_t due = loop->now_ms + ms;
+        for (int i = 0; i < 100; i++) {
+            drive(loop, loop->now_ms + ms / 2);
+            assert_int_equal(x.fired, 0);
+            assert_true(timer_active(&x.t));
+            if (i % 2)
+                timer_again(loop, &x.t);
+            else
+                timer_start(loop, &x.t, ms, st_cb);
+            due = loop->now_ms + ms;
+            assert_true(twheel_next(&loop->wheel) <= due);
+        }
+        int wakeups = drive(loop, due - 1);
+        assert_int_equal(x.fired, 0);
+        assert_true(wakeups <= 2 * TW_LEVELS);
+        drive(loop, due);
+        assert_int_equal(x.fired, 1);
+        assert_int_equal(x.fired_at, due);
+        assert_false(timer_active(&x.t));
+        assert_int_equal(loop->wheel.count, 0);
+        loop_free(loop);
+    }
+}
+
+/* A timer pushed later, then started again for a shorter time (earlier than
+ * the pushed due time, sometimes still after the slot it sits in) fires at
+ * the shorter time, once: the stale slot does not fire it again. */
+static void timer_shortened_after_a_push_fires_at_the_shorter_time(void **state)
+{
+    (void)state;
+    static const uint32_t cases[][3] = {
+        /* first, pushed to, then shortened to */
+        {60000, 75000, 100},
+        {10, 50, 5},
+        {10, 50, 30},
+        {10, 50, 10},
+        {5000, 75000, 4999},
+        {64, 4096, 63},
+        {64, 4096, 0},
+        {4096, 4096, 4095},
+        {75000, 75000, 60000},
+        {3600000, 86400000, 262144},
+        {1, 2, 1},
+    };
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        struct loop *loop = loop_new();
+        assert_non_null(loop);
+        struct st x;
+        memset(&x, 0, sizeof x);
+        uint64_t t0 = loop->now_ms;
+        timer_start(loop, &x.t, cases[c][0], st_cb);
+        if (cases[c][0] > 1)
+            drive(loop, t0 + 1); /* the wheel moves on: the slot is the old one */
+        timer_start(loop, &x.t, cases[c][1], st_cb);
+        timer_again(loop, &x.t);
+        timer_start(loop, &x.t, cases[c][2], st_cb);
+        uint64_t due = loop->now_ms + cases[c][2];
+        if (cases[c][2] == 0)
+            due++; /* this millisecond has run already */
+        assert_true(twheel_next(&loop->wheel) <= due);
+        drive(loop, due - 1);
+        assert_int_equal(x.fired, 0);
+        drive(loop, due);
+        assert_int_equal(x.fired, 1);
+        assert_int_equal(x.fired_at, due);
+        /* Far past every slot it was ever in: nothing more. */
+        drive(loop, t0 + cases[c][0] + cases[c][1] + 2 * TW_SLOTS * UINT64_C(262144));
+        assert_int_equal(x.fired, 1);
+        assert_int_equal(twheel_next(&loop->wheel), UINT64_MAX);
+        loop_free(loop);
+    }
+}
+
+#define REUSE 300
+
+/* Timers pushed later (so their slots are stale), then stopped: the memory
+ * of each is the caller's at once. Half are freed and the memory handed out
+ * again and scribbled on; half are wiped to 0xff, zeroed and started again.
+ * Running far past every old slot fires only the restarted ones, at their
+ * new due time, and touches nothing else (valgrind checks the freed ones). */
+static void stopped_timer_memory_is_free_at_once_after_pushes(void **state)
+{
+    (void)state;
+    struct loop *loop = loop_new();
+    assert_non_null(loop);
+    struct st *xs[REUSE];
+    unsigned char *junk[REUSE];
+    uint64_t due[REUSE];
+    uint64_t t0 = loop->now_ms;
+    for (int i = 0; i < REUSE; i++) {
+        xs[i] = calloc(1, sizeof *xs[i]);
+        assert_non_null(xs[i]);
+        junk[i] = NULL;
+        timer_start(loop, &xs[i]->t, 2000 + (uint32_t)(i * 7919) % 5000000, st_cb);
+    }
+    drive(loop, t0 + 1000);
+    for (int i = 0; i < REUSE; i++) {
+        if (i % 3)
+            timer_again(loop, &xs[i]->t);
+        else
+            timer_start(loop, &xs[i]->t, 9000000, st_cb);
+    }
+    drive(loop, t0 + 1500);
+    for (int i = 0; i < REUSE; i++) {
+        timer_stop(loop, &xs[i]->t);
+        assert_false(timer_active(&xs[i]->t));
+        memset(xs[i], 0xff, sizeof *xs[i]);
+        if (i % 2) {
+            free(xs[i]);
+            xs[i] = NULL;
+            junk[i] = malloc(sizeof(struct st)); /* likely the same memory */
+            assert_non_null(junk[i]);
+            memset(junk[i], 0xab, sizeof(struct st));
+        } else {
+            memset(xs[i], 0, sizeof *xs[i]); /* zeroed memory: a stopped timer */
+            assert_false(timer_active(&xs[i]->t));
+            timer_start(loop, &xs[i]->t, 3000 + (uint32_t)i, st_cb);
+            due[i] = loop->now_ms + 3000 + (uint64_t)i;
+        }
+    }
+    assert_int_equal(loop->wheel.count, (REUSE + 1) / 2);
+    drive(loop, t0 + 9000000 + 2 * TW_SLOTS * UINT64_C(262144));
+    assert_int_equal(loop->wheel.count, 0);
+    for (int i = 0; i < REUSE; i++) {
+        if (xs[i]) {
+            assert_int_equal(xs[i]->fired, 1);
+            assert_int_equal(xs[i]->fired_at, due[i]);
+            free(xs[i]);
+        }
+        if (junk[i]) {
+            for (size_t b = 0; b < sizeof(struct st); b++)
+                assert_int_equal(junk[i][b], 0xab);
+            free(junk[i]);
+        }
+    }
+    loop_free(loop);
+}
+
+/* Two timers due in the same millisecond, each with a pointer to the other.
+ * The first to fire acts on the other, which then sits in the list of due
+ * timers twheel_run has detached but not reached yet. */
+struct pair {
+    struct st x;
+    struct pair *other;
+    int action; /* 0: push the other 100 ms later; 1: push, stop, free it */
+};
+
+static struct pair *pair_first; /* the one that fired first */
+
+static void pair_cb(struct loop *loop, struct timer *t)
+{
+    struct pair *p = NET_CONTAINER_OF(t, struct pair, x.t);
+    st_cb(loop, t);
+    struct pair *o = p->other;
+    if (!o)
+        return;
+    pair_first = p;
+    p->other = NULL;
+    o->other = NULL;
+    if (p->action == 0) {
+        timer_start(loop, &o->x.t, 100, pair_cb);
+    } else {
+        timer_again(loop, &o->x.t);
+        timer_stop(loop, &o->x.t);
+        memset(o, 0xff, sizeof *o);
+        free(o);
+    }
+}
+
+static void timer_pushed_or_freed_by_a_callback_while_due_is_handled(void **state)
+{
+    (void)state;
+    for (int action = 0; action < 2; action++) {
+        struct loop *loop = loop_new();
+        assert_non_null(loop);
+        struct pair *a = calloc(1, sizeof *a), *b = calloc(1, sizeof *b);
+        struct st c; /* due in the same millisecond, after both in the list */
+        assert_non_null(a);
+        assert_non_null(b);
+        memset(&c, 0, sizeof c);
+        a->other = b;
+        b->other = a;
+        a->action = b->action = action;
+        pair_first = NULL;
+        uint64_t t0 = loop->now_ms;
+        timer_start(loop, &a->x.t, 70, pair_cb);
+        timer_start(loop, &b->x.t, 70, pair_cb);
+        timer_start(loop, &c.t, 70, st_cb);
+        drive(loop, t0 + 70);
+        assert_int_equal(c.fired, 1);
+        assert_int_equal(c.fired_at, t0 + 70);
+        if (action == 0) {
+            /* One fired; the other was pushed to 170 and fires then. */
+            assert_int_equal(a->x.fired + b->x.fired, 1);
+            struct pair *pushed = pair_first == a ? b : a;
+            assert_true(timer_active(&pushed->x.t));
+            drive(loop, t0 + 169);
+            assert_int_equal(pushed->x.fired, 0);
+            drive(loop, t0 + 170);
+            assert_int_equal(pushed->x.fired, 1);
+            assert_int_equal(pushed->x.fired_at, t0 + 170);
+            free(a);
+            free(b);
+        } else {
+            /* One fired and freed the other; nothing is left in the
+             * wheel, and nothing fires later. */
+            assert_non_null(pair_first);
+            assert_int_equal(pair_first->x.fired, 1);
+            assert_int_equal(loop->wheel.count, 0);
+            drive(loop, t0 + 100000);
+            assert_int_equal(pair_first->x.fired, 1);
+            free(pair_first);
+        }
+        loop_free(loop);
+    }
+}
+
+/* A callback starts a timer 64 ms away, which lands in the level-0 slot of
+ * the millisecond being run, then stops a timer still waiting in the list
+ * detached from that slot: the slot keeps its new timer, which fires. */
+static struct st due_list_new, due_list_victim;
+
+static void due_list_cb(struct loop *loop, struct timer *t)
+{
+    (void)t;
+    timer_start(loop, &due_list_new.t, 64, st_cb);
+    timer_stop(loop, &due_list_victim.t);
+}
+
+static void timer_stopped_while_due_leaves_the_slots_new_timers(void **state)
+{
+    (void)state;
+    struct loop *loop = loop_new();
+    assert_non_null(loop);
+    memset(&due_list_new, 0, sizeof due_list_new);
+    memset(&due_list_victim, 0, sizeof due_list_victim);
+    struct timer first;
+    memset(&first, 0, sizeof first);
+    uint64_t t0 = loop->now_ms;
+    timer_start(loop, &first, 5, due_list_cb);
+    timer_start(loop, &due_list_victim.t, 5, st_cb);
+    drive(loop, t0 + 5);
+    assert_int_equal(due_list_victim.fired, 0);
+    assert_true(timer_active(&due_list_new.t));
+    assert_int_equal(twheel_next(&loop->wheel), t0 + 5 + 64);
+    drive(loop, t0 + 5 + 64);
+    assert_int_equal(due_list_new.fired, 1);
+    assert_int_equal(due_list_new.fired_at, t0 + 5 + 64);
+    loop_free(loop);
+}
+
+/* A timer restarting itself from its callback, for 0 ms (next millisecond,
+ * not the same run), short and long times; timer_again in between. */
+static const uint32_t self_ms[] = {0, 0, 1, 63, 64, 5000, 0, 75000, 2, 4096};
+static size_t self_i;
+static uint64_t self_due;
+static int self_bad;
+
+static void self_cb(struct loop *loop, struct timer *t)
+{
+    uint64_t now = loop_now_ms(loop);
+    if (now != self_due)
+        self_bad++;
+    if (self_i == sizeof self_ms / sizeof self_ms[0])
+        return;
+    uint32_t ms = self_ms[self_i++];
+    timer_start(loop, t, ms, self_cb);
+    timer_again(loop, t); /* the same due time: changes nothing */
+    self_due = now + (ms ? ms : 1);
+}
+
+static void timer_restarted_from_its_callback_fires_at_each_due_time(void **state)
+{
+    (void)state;
+    struct loop *loop = loop_new();
+    assert_non_null(loop);
+    struct timer t;
+    memset(&t, 0, sizeof t);
+    self_i = 0;
+    self_bad = 0;
+    self_due = loop->now_ms + 10;
+    timer_start(loop, &t, 10, self_cb);
+    drive(loop, loop->now_ms + 200000);
+    assert_int_equal(self_i, sizeof self_ms / sizeof self_ms[0]);
+    assert_int_equal(self_bad, 0);
+    assert_false(timer_active(&t));
+    loop_free(loop);
+}
+
+/* The model: thousands of timers, random starts, restarts, stops and memory
+ * reuse through the public API, from the test and from callbacks, checked
+ * against each timer's due time as the API defines it. */
+#define RN 3000
+
+struct rt {
+    struct timer t;
+    int active;
+    uint32_t ms;      /* of the last timer_start, 0 after the memory is reused */
+    uint64_t due;     /* loop_now_ms at the start + ms */
+    uint64_t started; /* loop_now_ms at the start */
+};
+
+static struct rt rts[RN];
+static struct loop *r_loop;
+static uint64_t r_prev_now; /* the time of the previous twheel_run */
+static int r_early, r_late, r_not_active, r_fired;
+
+static uint32_t rnd_ms(void)
+{
+    uint64_t d = rnd_delay();
+    return d > UINT32_MAX ? UINT32_MAX : (uint32_t)d;
+}
+
+static void rt_cb(struct loop *loop, struct timer *t);
+
+/* One random operation on <x>, keeping the model in step. */
+static void rt_op(struct rt *x)
+{
+    struct loop *loop = r_loop;
+    uint64_t now = loop_now_ms(loop);
+    switch (rnd() % 8) {
+    case 0:
+    case 1:
+    case 2:
+        x->ms = rnd_ms();
+        timer_start(loop, &x->t, x->ms, rt_cb);
+        break;
+    case 3:
+    case 4:
+        if (!x->t.cb)
+            return; /* never started: timer_again has no callback to use */
+        timer_again(loop, &x->t);
+        break;
+    case 5:
+    case 6:
+        timer_stop(loop, &x->t);
+        x->active = 0;
+        return;
+    default:
+        /* Stop, then reuse the memory as a new, zeroed timer. */
+        timer_stop(loop, &x->t);
+        memset(&x->t, 0xff, sizeof x->t);
+        memset(&x->t, 0, sizeof x->t);
+        x->active = 0;
+        x->ms = 0;
+        return;
+    }
+    x->active = 1;
+    x->started = now;
+    x->due = now + x->ms;
+}
+
+static void rt_cb(struct loop *loop, struct timer *t)
+{
+    struct rt *x = NET_CONTAINER_OF(t, struct rt, t);
+    uint64_t now = loop_now_ms(loop);
+    r_fired++;
+    if (!x->active)
+        r_not_active++;
+    if (x->due > now)
+        r_early++;
+    /* Late means a previous run's time had reached it already; except a
+     * 0 ms timer started after that run, at its very time. */
+    if (x->due <= r_prev_now && x->started != r_prev_now)
+        r_late++;
+    x->active = 0;
+    if (rnd() % 4 == 0)
+        rt_op(x); /* restart itself (or not, if the draw is a stop) */
+    if (rnd() % 4 == 0)
+        rt_op(&rts[rnd() % RN]); /* another, maybe one due in this run */
+}
+
+static void timers_match_a_model_under_random_starts_stops_and_reuse(void **state)
+{
+    (void)state;
+    struct loop *loop = loop_new();
+    assert_non_null(loop);
+    r_loop = loop;
+    memset(rts, 0, sizeof rts);
+    rng_state = 0x243f6a8885a308d3u;
+    r_early = r_late = r_not_active = r_fired = 0;
+    for (int i = 0; i < RN; i++)
+        rt_op(&rts[i]);
+    for (int step = 0; step < 3000; step++) {
+        uint64_t now = loop->now_ms;
+        /* twheel_next is never later than the earliest due time (or the
+         * next tick, for a timer due at one that has run). */
+        uint64_t min = UINT64_MAX;
+        size_t active = 0;
+        for (int i = 0; i < RN; i++) {
+            assert_int_equal(timer_active(&rts[i].t), rts[i].active);
+            if (rts[i].active) {
+                active++;
+                uint64_t d = rts[i].due < loop->wheel.cur ? loop->wheel.cur : rts[i].due;
+                if (d < min)
+                    min = d;
+            }
+        }
+        assert_int_equal(loop->wheel.count, active);
+        uint64_t next = twheel_next(&loop->wheel);
+        assert_true(next <= min);
+
+        uint64_t jump;
+        switch (rnd() % 4) {
+        case 0:
+            jump = next == UINT64_MAX ? 1 : (next > now ? next - now : 0);
+            break;
+        case 1:
+            jump = 1;
+            break;
+        case 2:
+            jump = rnd() % 5000;
+            break;
+        default:
+            jump = rnd() % (UINT64_C(1) << 26);
+        }
+        r_prev_now = now;
+        loop->now_ms = now + jump;
+        twheel_run(&loop->wheel, loop, loop->now_ms);
+        assert_int_equal(r_early, 0);
+        assert_int_equal(r_late, 0);
+        assert_int_equal(r_not_active, 0);
+        /* Not late: nothing still active is due, except 0 ms timers started
+         * by callbacks of this very run. */
+        for (int i = 0; i < RN; i++)
+            if (rts[i].active && rts[i].due <= loop->now_ms)
+                assert_int_equal(rts[i].started, loop->now_ms);
+
+        for (int k = 0; k < 30; k++)
+            rt_op(&rts[rnd() % RN]);
+    }
+    assert_true(r_fired > RN);
+    loop_free(loop);
+}
+
+/* In a running loop, on the real clock: a timer pushed later by a periodic
+ * timer fires after the last push's due time, then once more after a
+ * shortening. The loop wakes early for the stale slots, never late. */
+static struct st rl_target;
+static int rl_pushes;
+static uint64_t rl_last_push, rl_short_at;
+
+static void rl_pusher(struct loop *loop, struct timer *t)
+{
+    if (rl_pushes < 5) {
+        timer_start(loop, &rl_target.t, 30, st_cb); /* later and later */
+        rl_last_push = loop_now_ms(loop);
+        rl_pushes++;
+        timer_start(loop, t, 10, rl_pusher);
+    } else if (rl_pushes == 5) {
+        timer_start(loop, &rl_target.t, 1000, st_cb);
+        timer_start(loop, &rl_target.t, 5, st_cb); /* shorter again */
+        rl_short_at = loop_now_ms(loop);
+        rl_pushes++;
+        timer_start(loop, t, 60, rl_pusher);
+    } else {
+        loop_stop(loop);
+    }
+}
+
+static void timer_pushed_later_in_a_running_loop_is_never_early(void **state)
+{
+    (void)state;
+    struct loop *loop = loop_new();
+    assert_non_null(loop);
+    memset(&rl_target, 0, sizeof rl_target);
+    rl_pushes = 0;
+    struct timer pusher;
+    timer_init(&pusher);
+    timer_start(loop, &pusher, 10, rl_pusher);
+    timer_start(loop, &rl_target.t, 30, st_cb);
+    assert_int_equal(loop_run(loop), 0);
+    assert_int_equal(rl_pushes, 6);
+    /* 10 ms between pushes of 30 ms: it never fired while pushed, and fired
+     * once for the 5 ms after the shortening. */
+    assert_int_equal(rl_target.fired, 1);
+    assert_true(rl_target.fired_at >= rl_short_at + 5);
+    assert_true(rl_last_push < rl_short_at);
+    assert_false(timer_active(&rl_target.t));
+    loop_free(loop);
 }
 
 /* ---- stopping -------------------------------------------------------------- */
@@ -1009,6 +1555,14 @@ int main(void)
         T(twheel_fires_every_timer_exactly_once_never_early_never_late),
         T(twheel_far_timer_needs_few_wakeups_and_fires_exactly),
         T(twheel_clamps_delays_beyond_its_range),
+        T(timer_pushed_later_many_times_fires_at_the_last_due_time),
+        T(timer_shortened_after_a_push_fires_at_the_shorter_time),
+        T(stopped_timer_memory_is_free_at_once_after_pushes),
+        T(timer_pushed_or_freed_by_a_callback_while_due_is_handled),
+        T(timer_stopped_while_due_leaves_the_slots_new_timers),
+        T(timer_restarted_from_its_callback_fires_at_each_due_time),
+        T(timers_match_a_model_under_random_starts_stops_and_reuse),
+        T(timer_pushed_later_in_a_running_loop_is_never_early),
         T(stop_from_another_thread),
         T(stop_before_run_is_not_lost),
         T(stop_from_a_signal_handler),
