@@ -49,6 +49,10 @@ M
 
 # bench_cpu_ticks PID: the process's utime + stime, in clock ticks.
 bench_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
+# bench_machine_ticks: the busy time of all CPUs (user, nice, system, irq,
+# softirq; not idle, iowait or steal), in clock ticks. Loopback packets are
+# processed in softirq time, which no process is charged for.
+bench_machine_ticks() { awk '$1 == "cpu" {print $2 + $3 + $4 + $7 + $8}' /proc/stat; }
 
 # bench_workdir NAME: $work, a new directory whose home/ is $HOME and whose
 # load/ is empty, removed on exit after the process $server_pid (when set)

@@ -5,7 +5,11 @@
 # load generator and the backend (or with noisy neighbours), requests/s
 # swing with scheduling; the proxy's own CPU time per request is the
 # steadier measure of its cost. Reads utime+stime from /proc/PID/stat.
-# Ends with each proxy's mean and nginx's mean over ferry's. HTTPS:
+# Also prints the whole machine's busy time per request (/proc/stat: the
+# proxy, wrk, the backend and the kernel's packet processing): on a machine
+# whose every CPU is busy, requests/s follow that figure, so the ratio of
+# the machine figures is the most a requests/s comparison can show there.
+# Ends with each proxy's means and nginx's over ferry's. HTTPS:
 # bench/proxy_tls.sh.
 #
 # Usage: bench/proxy_cpu.sh [FERRY-BINARY] [ROUNDS]   (default build/ferry, 2)
@@ -49,22 +53,27 @@ for p in $NGX $FRY; do
 done
 
 hz=$(getconf CLK_TCK)
-declare -A sum
-printf "%-6s %10s %10s %18s\n" proxy "req/s" p99 "CPU us/request"
+declare -A sum msum
+printf "%-6s %10s %10s %18s %22s\n" proxy "req/s" p99 "CPU us/request" "machine us/request"
 for _ in $(seq "$ROUNDS"); do
     for pair in "nginx $ngx_pid $NGX" "ferry $ferry_pid $FRY"; do
         # shellcheck disable=SC2086 # three words, split on purpose
         set -- $pair
-        c0=$(bench_cpu_ticks "$2")
+        c0=$(bench_cpu_ticks "$2") m0=$(bench_machine_ticks)
         out=$(wrk -t1 -c64 -d5s --latency "http://127.0.0.1:$3/")
-        c1=$(bench_cpu_ticks "$2")
+        c1=$(bench_cpu_ticks "$2") m1=$(bench_machine_ticks)
         n=$(awk '/requests in/{print $1}' <<<"$out")
         us=$(echo "($c1 - $c0) * 1000000 / $hz / $n" | bc -l)
+        mus=$(echo "($m1 - $m0) * 1000000 / $hz / $n" | bc -l)
         sum[$1]=$(echo "${sum[$1]:-0} + $us" | bc -l)
-        printf "%-6s %10s %10s %18.2f\n" "$1" "$(awk '/Requests\/sec/{print $2}' <<<"$out")" \
-            "$(awk '$1=="99%"{print $2}' <<<"$out")" "$us"
+        msum[$1]=$(echo "${msum[$1]:-0} + $mus" | bc -l)
+        printf "%-6s %10s %10s %18.2f %22.2f\n" "$1" "$(awk '/Requests\/sec/{print $2}' <<<"$out")" \
+            "$(awk '$1=="99%"{print $2}' <<<"$out")" "$us" "$mus"
     done
 done
 printf "mean CPU us/request over %d rounds: nginx %.2f, ferry %.2f; nginx/ferry %.2f\n" "$ROUNDS" \
     "$(echo "${sum[nginx]} / $ROUNDS" | bc -l)" "$(echo "${sum[ferry]} / $ROUNDS" | bc -l)" \
     "$(echo "${sum[nginx]} / ${sum[ferry]}" | bc -l)"
+printf "mean machine us/request: nginx %.2f, ferry %.2f; nginx/ferry %.2f\n" \
+    "$(echo "${msum[nginx]} / $ROUNDS" | bc -l)" "$(echo "${msum[ferry]} / $ROUNDS" | bc -l)" \
+    "$(echo "${msum[nginx]} / ${msum[ferry]}" | bc -l)"
