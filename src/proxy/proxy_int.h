@@ -139,7 +139,9 @@ struct req {
      * (or a local response) to the client */
     char *ob;
     uint32_t ob_size, ob_len, ob_off;
-    uint8_t ob_kind; /* OB_NONE, OB_REQ, OB_RESP, OB_LOCAL */
+    uint32_t ob_body; /* response body bytes copied behind the head (the last
+                       * ob_body bytes of ob), counted as sent once written */
+    uint8_t ob_kind;  /* OB_NONE, OB_REQ, OB_RESP, OB_LOCAL */
 
     /* the response */
     char *ub;

@@ -9,6 +9,7 @@ import base64
 import hashlib
 import json
 import os
+import re
 import socket
 import time
 
@@ -66,6 +67,8 @@ def handler(s, head, rest):
         return reply(s, 200, json.dumps(fwd).encode()), rest
     if path == "/many":
         return reply(s, 200, b"many", headers=[("X-H%d" % i, "v" * 200) for i in range(40)]), rest
+    if path == "/big":
+        return reply(s, 200, b"b" * 300000), rest
     if method == "HEAD":
         s.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 42\r\n\r\n")
         return True, rest
@@ -312,6 +315,56 @@ def main(t):
          "--use-forwarded-headers, a client that sends none: ours")
     c.close()
     px2.stop()
+
+    # ---- the access log ----
+    log = os.path.join(d, "access.log")
+    with open(log, "w") as out:
+        px3 = serve(path, "--https-listen", "", access_log="on", stdout=out)
+    c = Conn(px3.port)
+    c.send(b"GET /small?q=1 HTTP/1.1\r\nHost: a.example\r\nX-Request-ID: rid-1\r\n\r\n")
+    small = c.response()
+    c.send(b"HEAD /h HTTP/1.1\r\nHost: a.example\r\n\r\n")
+    c.response("HEAD")
+    c.send(b'GET /q"uote\x01 HTTP/1.1\r\nHost: a.example\r\n\r\n')
+    c.response()
+    c.close()
+    # A body larger than the socket buffers of a client with a small window:
+    # it leaves in many writes, and the log counts every byte once.
+    s = socket.create_connection(("127.0.0.1", px3.port))
+    s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 4096)
+    s.sendall(b"GET /big HTTP/1.1\r\nHost: a.example\r\nConnection: close\r\n\r\n")
+    got = b""
+    while True:
+        k = s.recv(8192)
+        if not k:
+            break
+        got += k
+    s.close()
+    t.ok(got.endswith(b"b" * 300000), "access log: the slow client gets the whole 300,000 bytes")
+    c = Conn(px3.port)
+    c.send(b"GET / HTTP/1.1\r\nHost: a.example\r\nContent-Length: 1\r\n"
+           b"Transfer-Encoding: chunked\r\n\r\n")
+    c.response()
+    c.close()
+    px3.stop()
+    lines = open(log).read().splitlines()
+    pat = (r'^127\.0\.0\.1 - \[\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ\] "(.*)" (\d{3}) (\d+) '
+           r'(\S+) (\d+\.\d{3}) (\S+)$')
+    got = [re.match(pat, l) for l in lines]
+    t.ok(len(lines) == 5 and all(got), "access log: one line per request, in the documented form",
+         "\n".join(lines))
+    if len(lines) == 5 and all(got):
+        rows = [m.groups() for m in got]
+        t.eq([(r[0], r[1], r[2], r[3]) for r in rows],
+             [("GET /small?q=1 HTTP/1.1", "200", str(len(small.body)), up.addr),
+              ("HEAD /h HTTP/1.1", "200", "0", up.addr),
+              ("GET /q\\x22uote\\x01 HTTP/1.1", "400", rows[2][2], "-"),
+              ("GET /big HTTP/1.1", "200", "300000", up.addr),
+              ("GET / HTTP/1.1", "400", rows[4][2], "-")],
+             "access log: request line (escaped), status, body bytes sent, upstream")
+        t.eq(rows[0][5], "rid-1", "access log: the client's X-Request-ID")
+        t.ok(re.fullmatch(r"[0-9a-f]{32}", rows[1][5]) is not None,
+             "access log: the generated X-Request-ID", rows[1][5])
 
     # ---- nothing leaked ----
     px.stop()
