@@ -270,6 +270,23 @@ static uint64_t rnd(void)
     return rng_state * 0x2545f4914f6cdd1dULL;
 }
 
+/* How far a random test moves its clock from <now>: often exactly to the
+ * wheel's next due time <next> (what the loop does), else 1 ms, up to 5 s,
+ * or up to 2^<bits> ms. */
+static uint64_t clock_jump(uint64_t next, uint64_t now, unsigned bits)
+{
+    switch (rnd() % 4) {
+    case 0:
+        return next == UINT64_MAX ? 1 : (next > now ? next - now : 0);
+    case 1:
+        return 1;
+    case 2:
+        return rnd() % 5000;
+    default:
+        return rnd() % (UINT64_C(1) << bits);
+    }
+}
+
 /* A delay with every level of the wheel represented. */
 static uint64_t rnd_delay(void)
 {
@@ -369,23 +386,7 @@ static void twheel_fires_every_timer_exactly_once_never_early_never_late(void **
         assert_true(next <= (min < w.cur ? w.cur : min));
         assert_int_equal(w.count == 0, next == UINT64_MAX);
 
-        /* Move the clock: often exactly to twheel_next (what the loop
-         * does), otherwise by a random jump. */
-        uint64_t jump;
-        switch (rnd() % 4) {
-        case 0:
-            jump = next == UINT64_MAX ? 1 : (next > w_now ? next - w_now : 0);
-            break;
-        case 1:
-            jump = 1;
-            break;
-        case 2:
-            jump = rnd() % 5000;
-            break;
-        default:
-            jump = rnd() % (UINT64_C(1) << 28);
-        }
-        w_now += jump;
+        w_now += clock_jump(next, w_now, 28);
         w_prev_fire = 0;
         twheel_run(&w, NULL, w_now);
         assert_int_equal(w_bad_early, 0);
@@ -940,22 +941,8 @@ static void timers_match_a_model_under_random_starts_stops_and_reuse(void **stat
         uint64_t next = twheel_next(&loop->wheel);
         assert_true(next <= min);
 
-        uint64_t jump;
-        switch (rnd() % 4) {
-        case 0:
-            jump = next == UINT64_MAX ? 1 : (next > now ? next - now : 0);
-            break;
-        case 1:
-            jump = 1;
-            break;
-        case 2:
-            jump = rnd() % 5000;
-            break;
-        default:
-            jump = rnd() % (UINT64_C(1) << 26);
-        }
         r_prev_now = now;
-        loop->now_ms = now + jump;
+        loop->now_ms = now + clock_jump(next, now, 26);
         twheel_run(&loop->wheel, loop, loop->now_ms);
         assert_int_equal(r_early, 0);
         assert_int_equal(r_late, 0);
