@@ -483,8 +483,10 @@ static int build_certs(struct build *b)
             continue; /* no SNI name is "": such clients get the default */
         if (!(prev && prev->host[0] && prev->found == mt->found && prev->crt_b64 == mt->crt_b64 &&
               prev->key_b64 == mt->key_b64 && prev->secret_name == mt->secret_name)) {
-            if ((cert = load_cert(b, mt)))
-                route_table_own_cert(t, cert);
+            if ((cert = load_cert(b, mt)) && route_table_own_cert(t, cert) < 0) {
+                tls_cert_unref(cert);
+                return -1;
+            }
         }
         const char *name = arena_strdup(b->a, mt->host);
         if (!name || route_table_add_tls_host(t, name, cert) < 0)
@@ -492,10 +494,11 @@ static int build_certs(struct build *b)
     }
     if (m->default_tls.secret_name) {
         struct tls_cert *c = load_cert(b, &m->default_tls);
-        if (c) {
-            route_table_own_cert(t, c);
-            route_table_set_default_cert(t, c);
+        if (c && route_table_own_cert(t, c) < 0) {
+            tls_cert_unref(c);
+            return -1;
         }
+        route_table_set_default_cert(t, c);
     }
     return 0;
 }

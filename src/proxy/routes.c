@@ -10,7 +10,6 @@
  * the same chain values. */
 #include "proxy/routes.h"
 
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -497,12 +496,12 @@ int route_table_add_tls_host(struct route_table *t, const char *name, const stru
     return 0;
 }
 
-void route_table_own_cert(struct route_table *t, struct tls_cert *c)
+int route_table_own_cert(struct route_table *t, struct tls_cert *c)
 {
-    if (t->ncerts < t->maxcerts)
-        t->certs[t->ncerts++] = c;
-    else
-        tls_cert_unref(c); /* a caller's miscount must not leak */
+    if (t->ncerts >= t->maxcerts)
+        return -1;
+    t->certs[t->ncerts++] = c;
+    return 0;
 }
 
 void route_table_set_default_cert(struct route_table *t, const struct tls_cert *c)

@@ -200,8 +200,10 @@ void route_table_add_host(struct route_table *t, const char *name, const struct 
  * Secret is unusable: it then gets the default certificate. */
 int route_table_tls_init(struct route_table *t, size_t nexact, size_t nwild, size_t ncerts);
 int route_table_add_tls_host(struct route_table *t, const char *name, const struct tls_cert *cert);
-/* The table holds the caller's reference to <c> and drops it when freed. */
-void route_table_own_cert(struct route_table *t, struct tls_cert *c);
+/* The table takes over the caller's reference to <c> and drops it when
+ * freed. Returns 0, or -1 when <ncerts> are taken already (the reference
+ * stays the caller's). */
+int route_table_own_cert(struct route_table *t, struct tls_cert *c);
 void route_table_set_default_cert(struct route_table *t, const struct tls_cert *c);
 /* Whether a certificate name was added for exactly <host> (a rule's host:
  * "*.parent" looks for the wildcard name). */
