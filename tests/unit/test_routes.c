@@ -980,9 +980,83 @@ static void external_names_resolve_when_built_with_a_cache(void **state)
     ingress_model_free(m);
 }
 
+static struct route route_of(const struct route_backend *be, enum route_match match,
+                             const char *host, const char *path)
+{
+    return (struct route){.backend = be,
+                          .match = match,
+                          .host = host,
+                          .path = path,
+                          .ingress_ns = "n",
+                          .ingress_name = "i"};
+}
+
+/* The proxy's builder API alone, with no ingress model: what src/ingress
+ * drives, and what another configuration source would. */
+static void builder_api_without_a_model(void **state)
+{
+    (void)state;
+    struct route_table *t = route_table_new(0);
+    assert_non_null(t);
+    struct arena *a = route_table_arena(t);
+    struct route_backend *be = arena_calloc(a, 2, sizeof(*be));
+    struct route *r = arena_calloc(a, 6, sizeof(*r));
+    assert_non_null(be);
+    assert_non_null(r);
+    be[0] = (struct route_backend){.ns = "n", .service = "one", .port_name = "", .index = 0};
+    be[1] = (struct route_backend){.ns = "n", .service = "two", .port_name = "", .index = 1};
+    route_table_set_backends(t, be, 2);
+    r[0] = route_of(&be[0], ROUTE_MATCH_EXACT, "a.example", "/x");
+    r[1] = route_of(&be[1], ROUTE_MATCH_PREFIX, "a.example", "/p/");
+    r[2] = route_of(&be[0], ROUTE_MATCH_PREFIX, "*.w.example", "/");
+    r[3] = route_of(&be[1], ROUTE_MATCH_PREFIX, "", "/any");
+    r[4] = route_of(&be[1], ROUTE_MATCH_DEFAULT, "", "");
+    r[5] = route_of(&be[0], ROUTE_MATCH_DEFAULT, "", "");
+    struct route_host *h = route_host_new(t, 1, 1), *w = route_host_new(t, 0, 0),
+                      *any = route_host_new(t, 0, 1);
+    assert_non_null(h);
+    assert_non_null(w);
+    assert_non_null(any);
+    route_host_add(h, &r[0], 2);
+    route_host_add(h, &r[1], 2); /* "/p/" is the key "/p" */
+    route_host_set_fallback(h, &r[5]);
+    route_host_add(w, &r[2], 0); /* the root */
+    route_host_add(any, &r[3], 4);
+    assert_int_equal(route_table_hosts_init(t, 1, 1), 0);
+    route_table_add_host(t, "a.example", h);
+    route_table_add_host(t, "*.w.example", w);
+    route_table_add_host(t, "", any);
+    route_table_set_default(t, &r[4]);
+    route_table_set_routes(t, 6);
+
+    assert_ptr_equal(route_lookup(t, "a.example", 9, "/x", 2), &r[0]);
+    assert_ptr_equal(route_lookup(t, "A.Example:8080", 14, "/p/q", 4), &r[1]);
+    assert_ptr_equal(route_lookup(t, "a.example", 9, "/pq", 3), &r[5]); /* the fallback */
+    assert_ptr_equal(route_lookup(t, "b.w.example", 11, "/z", 2), &r[2]);
+    assert_ptr_equal(route_lookup(t, "c.b.w.example", 13, "/any/1", 6), &r[3]);
+    assert_ptr_equal(route_lookup(t, "other", 5, "/none", 5), NULL); /* host-less rules */
+    assert_ptr_equal(route_lookup(t, NULL, 0, "/any", 4), &r[3]);
+    assert_int_equal(route_table_nroutes(t), 6);
+    assert_ptr_equal(route_table_backend(t, 1), &be[1]);
+
+    /* Certificates: names as hosts are; a name without a usable
+     * certificate gets the default; the count is a hard limit. */
+    assert_int_equal(route_table_tls_init(t, 1, 1, 0), 0);
+    assert_int_equal(route_table_add_tls_host(t, "a.example", NULL), 0);
+    assert_int_equal(route_table_add_tls_host(t, "*.w.example", NULL), 0);
+    assert_true(route_table_tls_listed(t, "a.example"));
+    assert_true(route_table_tls_listed(t, "*.w.example"));
+    assert_false(route_table_tls_listed(t, "b.w.example"));
+    assert_false(route_table_tls_listed(t, ""));
+    assert_null(route_cert(t, "a.example"));
+    assert_int_equal(route_table_own_cert(t, NULL), -1);
+    route_table_unref(t);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(builder_api_without_a_model),
         cmocka_unit_test(table_prefix_root_matches_all_paths),
         cmocka_unit_test(table_exact_foo_matches_foo),
         cmocka_unit_test(table_exact_foo_does_not_match_bar),
