@@ -908,13 +908,25 @@ static void build_resp_head(struct req *r, uint32_t head_len)
     else
         out_add(&o, h1_reason(m->status), strlen(h1_reason(m->status)));
     OUT_LIT(&o, "\r\n");
-    /* A response without a body keeps its Content-Length (HEAD, 304). */
+    /* A response without a body keeps its Content-Length (HEAD, 304). The
+     * fields kept go out as they came, a run of neighbouring lines in one
+     * copy: the parser checked every byte, a line starts at its name (a
+     * leading space is obs-fold, refused) and ends at the next one's, the
+     * last one two bytes before the head's end. */
     unsigned skip = H1_HF_HOP | (m->body == H1_BODY_NONE ? 0 : H1_HF_FRAMING);
+    const char *run = NULL;
     for (uint32_t i = 0; i < m->nheaders; i++) {
         const struct h1_header *h = &m->headers[i];
-        if (!(h->flags & skip))
-            out_field(&o, h->name, h->name_len, h->value, h->value_len);
+        if (!(h->flags & skip)) {
+            if (!run)
+                run = h->name;
+        } else if (run) {
+            out_add(&o, run, (size_t)(h->name - run));
+            run = NULL;
+        }
     }
+    if (run)
+        out_add(&o, run, (size_t)(r->ub + head_len - 2 - run));
     if (m->body == H1_BODY_LENGTH) {
         OUT_LIT(&o, "Content-Length: ");
         out_u64(&o, m->content_length);
