@@ -107,6 +107,35 @@ static void out_field(struct out *o, const char *name, size_t nlen, const char *
     o->len += (uint32_t)(nlen + vlen + 4);
 }
 
+/* Fields passed on as they came: a run of neighbouring lines goes in one
+ * copy. The parser has checked every byte; a line starts at its name (a
+ * leading space would be obs-fold, refused) and ends where the next one
+ * starts, the last one two bytes before the end of the head. */
+struct run {
+    const char *p; /* start of the run being collected, or NULL */
+};
+
+static inline void run_keep(struct run *rn, const struct h1_header *h)
+{
+    if (!rn->p)
+        rn->p = h->name;
+}
+
+static inline void run_skip(struct out *o, struct run *rn, const struct h1_header *h)
+{
+    if (rn->p) {
+        out_add(o, rn->p, (size_t)(h->name - rn->p));
+        rn->p = NULL;
+    }
+}
+
+/* <head_end>: the end of the head, its final empty line included. */
+static inline void run_end(struct out *o, struct run *rn, const char *head_end)
+{
+    if (rn->p)
+        out_add(o, rn->p, (size_t)(head_end - 2 - rn->p));
+}
+
 /* Readiness: 0 not ready, 1 ready, RD_EOF ready and the peer has shut its
  * side (IO_RDHUP). A short read drains the socket, except when the end of
  * stream came in the same edge as the last bytes: then no new edge will
@@ -796,22 +825,26 @@ static void begin_request(struct req *r, uint32_t head_len)
      * use_forwarded_headers. */
     const struct h1_header *first[SP_COUNT] = {NULL};
     int trust = px->cfg.use_forwarded_headers;
+    struct run rn = {NULL};
     for (uint32_t i = 0; i < m->nheaders; i++) {
         const struct h1_header *h = &m->headers[i];
-        if (h->flags & (H1_HF_HOP | H1_HF_FRAMING))
+        if ((h->flags & (H1_HF_HOP | H1_HF_FRAMING)) || h->id == H1_H_EXPECT ||
+            (h->id == H1_H_HOST && absolute)) {
+            run_skip(&o, &rn, h);
             continue;
-        if (h->id == H1_H_EXPECT || (h->id == H1_H_HOST && absolute))
-            continue;
+        }
         if (h->id == H1_H_OTHER) {
             int s = special(h);
             if (s) {
                 if (!first[s] && h->value_len && (trust || s == SP_XRID))
                     first[s] = h;
+                run_skip(&o, &rn, h);
                 continue;
             }
         }
-        out_field(&o, h->name, h->name_len, h->value, h->value_len);
+        run_keep(&rn, h);
     }
+    run_end(&o, &rn, c->rb + c->rb_off + head_len);
     if (absolute)
         out_field(&o, "Host", 4, host.p, host.len);
     else if (!m->host.p)
@@ -908,25 +941,17 @@ static void build_resp_head(struct req *r, uint32_t head_len)
     else
         out_add(&o, h1_reason(m->status), strlen(h1_reason(m->status)));
     OUT_LIT(&o, "\r\n");
-    /* A response without a body keeps its Content-Length (HEAD, 304). The
-     * fields kept go out as they came, a run of neighbouring lines in one
-     * copy: the parser checked every byte, a line starts at its name (a
-     * leading space is obs-fold, refused) and ends at the next one's, the
-     * last one two bytes before the head's end. */
+    /* A response without a body keeps its Content-Length (HEAD, 304). */
     unsigned skip = H1_HF_HOP | (m->body == H1_BODY_NONE ? 0 : H1_HF_FRAMING);
-    const char *run = NULL;
+    struct run rn = {NULL};
     for (uint32_t i = 0; i < m->nheaders; i++) {
         const struct h1_header *h = &m->headers[i];
-        if (!(h->flags & skip)) {
-            if (!run)
-                run = h->name;
-        } else if (run) {
-            out_add(&o, run, (size_t)(h->name - run));
-            run = NULL;
-        }
+        if (h->flags & skip)
+            run_skip(&o, &rn, h);
+        else
+            run_keep(&rn, h);
     }
-    if (run)
-        out_add(&o, run, (size_t)(r->ub + head_len - 2 - run));
+    run_end(&o, &rn, r->ub + head_len);
     if (m->body == H1_BODY_LENGTH) {
         OUT_LIT(&o, "Content-Length: ");
         out_u64(&o, m->content_length);

@@ -67,6 +67,8 @@ def handler(s, head, rest):
         return reply(s, 200, json.dumps(fwd).encode()), rest
     if path == "/many":
         return reply(s, 200, b"many", headers=[("X-H%d" % i, "v" * 200) for i in range(40)]), rest
+    if path == "/head":  # the head received, as received
+        return reply(s, 200, head), rest
     if path.startswith("/hop"):  # end-to-end fields among hop-by-hop ones
         first = "Keep-Alive: timeout=5\r\n" if path == "/hop-first" else ""
         last = "Proxy-Connection: keep-alive\r\n" if path == "/hop" else "X-Last:z\r\n"
@@ -349,6 +351,28 @@ def main(t):
              "response %s: hop-by-hop fields (and those named in Connection) dropped, "
              "the others passed on byte for byte, framing regenerated" % p)
     c.close()
+
+    # ---- request fields: the same, pipelined (the second head starts inside
+    # the buffer) ----
+    c = Conn(px.port)
+    one = b"GET /head HTTP/1.1\r\nHost: q.example\r\nX-A:1\r\nTE: trailers\r\n\r\n"
+    two = (b"GET /head?2 HTTP/1.1\r\nConnection: X-Private\r\nHost: q.example\r\n"
+           b"X-B:  two  \r\nX-Forwarded-For: 6.6.6.6\r\nX-C: 3\r\nExpect: 100-continue\r\n"
+           b"X-D:\r\nX-Private: secret\r\n\r\n")
+    c.send(one + two)
+    got = []
+    for _ in range(2):
+        r = c.response()
+        lines = r.body.decode("latin-1").split("\r\n") if r.status == 200 else [str(r.status)]
+        got.append([l for l in lines[1:] if l and not l.lower().startswith(("x-forwarded",
+                                                                           "x-real-ip",
+                                                                           "x-request-id"))])
+    c.close()
+    t.eq(got, [["Host: q.example", "X-A:1"],
+               ["Host: q.example", "X-B:  two  ", "X-C: 3", "X-D:"]],
+         "request fields: hop-by-hop ones, those named in Connection, Expect and the "
+         "client's X-Forwarded-* dropped, the others passed on byte for byte, also "
+         "for a pipelined request")
 
     # ---- the access log ----
     log = os.path.join(d, "access.log")
