@@ -381,7 +381,8 @@ static struct req *req_new(struct conn *c)
                             (maxh + PROXY_RESP_MAX_HEADERS) * sizeof(struct h1_header)))) {
         return NULL;
     }
-    memset(r, 0, offsetof(struct req, logline));
+    memset(r, 0, offsetof(struct req, p));
+    r->rid[0] = '\0';
     r->hdrs = (struct h1_header *)(void *)(r + 1);
     r->rhdrs = r->hdrs + maxh;
     r->c = c;
@@ -1115,6 +1116,8 @@ static int validate_req_body(struct req *r)
             r->rq_done = 1;
         return n > 0;
     }
+    if (r->rq_body != H1_BODY_CHUNKED)
+        return 0; /* rq_ch is set up for a chunked body only */
     int p = 0;
     while (!r->rq_ch.done && r->rq_val < c->rb_len) {
         struct h1_slice d;

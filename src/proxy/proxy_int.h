@@ -117,9 +117,7 @@ struct req {
     struct req *next_free;
     uint64_t start_ms;
 
-    /* the request */
-    struct h1_parser p;
-    struct h1_msg m;
+    /* the request (its parser and head: below) */
     uint32_t parsed;      /* bytes given to the parser so far */
     uint8_t rq_body;      /* enum h1_body */
     uint8_t rq_done;      /* the whole body has been validated */
@@ -133,7 +131,6 @@ struct req {
     uint32_t rq_fwd;        /* next byte of rb to write upstream */
     uint32_t rq_val;        /* end of the validated body bytes in rb */
     uint64_t rq_bytes;      /* body bytes received */
-    struct h1_chunked rq_ch;
 
     /* the head we write: request head to the upstream, then response head
      * (or a local response) to the client */
@@ -169,9 +166,6 @@ struct req {
     uint32_t ck_left;         /* data bytes of the chunk still owed */
     char ck_hdr[12];
     uint64_t rs_left;
-    struct h1_parser rp;
-    struct h1_msg rm;
-    struct h1_chunked rs_ch;
     uint16_t status;
     uint64_t bytes_out; /* response body bytes written to the client */
 
@@ -179,8 +173,16 @@ struct req {
     uint32_t ep_first;
     uint8_t attempts, stale_retries, last_timeout;
 
-    char rid[65]; /* X-Request-ID (the client's, cut to 64 bytes for the log) */
     uint16_t logline_len;
+
+    /* Not zeroed by req_new (everything above is): each is set up before it
+     * is read. The parsers and heads by req_new; the chunked decoders when
+     * a head says chunked (their state is read on that path only); rid[0]
+     * and the log line when the request starts. */
+    struct h1_parser p, rp; /* request, response */
+    struct h1_msg m, rm;
+    struct h1_chunked rq_ch, rs_ch;
+    char rid[65]; /* X-Request-ID (the client's, cut to 64 bytes for the log) */
     char logline[PROXY_LOGLINE];
     /* header arrays, max_headers each, follow the struct */
     struct h1_header *hdrs, *rhdrs;
