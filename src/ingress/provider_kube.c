@@ -328,23 +328,21 @@ static int on_event(void *arg, const char *type, json_t *obj)
         return 0; /* RESYNC: the differences follow as events */
     } else if (w->type == T_SECRET) {
         changed = secret_event(pk, type, obj);
-    } else if (!strcmp(type, "DELETED")) {
+    } else if (!strcmp(type, "DELETED") || !strcmp(type, "ADDED") || !strcmp(type, "MODIFIED")) {
         if (w->type == T_INGRESS)
             note_lb(pk, type, obj);
         if (w->type == T_SERVICE)
             note_publish_service(pk, obj);
-        objstore_delete(pk->store, kind, obj);
-        changed = 1;
-    } else if (!strcmp(type, "ADDED") || !strcmp(type, "MODIFIED")) {
-        if (w->type == T_INGRESS)
-            note_lb(pk, type, obj);
-        if (w->type == T_SERVICE)
-            note_publish_service(pk, obj);
-        if (!json_object_get(obj, "kind"))
-            json_object_set_new(obj, "kind", json_string(kind));
-        trim(obj, kind);
-        int same = !strcmp(type, "MODIFIED") && same_routing(pk, kind, obj);
-        changed = objstore_put(pk->store, obj) == 0 && !same;
+        if (!strcmp(type, "DELETED")) {
+            objstore_delete(pk->store, kind, obj);
+            changed = 1;
+        } else {
+            if (!json_object_get(obj, "kind"))
+                json_object_set_new(obj, "kind", json_string(kind));
+            trim(obj, kind);
+            int same = !strcmp(type, "MODIFIED") && same_routing(pk, kind, obj);
+            changed = objstore_put(pk->store, obj) == 0 && !same;
+        }
     }
     if (changed)
         mark_dirty(pk);
