@@ -588,7 +588,7 @@ struct route_table *route_table_build_cached(const struct ingress_model *m,
     if (build_hosts(&b) < 0 || build_certs(&b) < 0)
         goto fail;
     build_redirects(&b);
-    route_table_set_routes(t, b.nroutes);
+    route_table_set_nroutes(t, b.nroutes);
     build_fini(&b);
     if (cache)
         cache_sweep(cache);

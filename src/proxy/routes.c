@@ -400,7 +400,7 @@ void route_table_set_backends(struct route_table *t, struct route_backend *b, ui
     t->nbackends = n;
 }
 
-void route_table_set_routes(struct route_table *t, uint32_t n)
+void route_table_set_nroutes(struct route_table *t, uint32_t n)
 {
     t->nroutes = n;
 }

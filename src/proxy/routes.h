@@ -176,7 +176,7 @@ struct arena *route_table_arena(struct route_table *t);
 /* The backends, indexed by route_backend.index (which must be 0..n-1). */
 void route_table_set_backends(struct route_table *t, struct route_backend *b, uint32_t n);
 /* How many routes the table holds (for route_table_nroutes). */
-void route_table_set_routes(struct route_table *t, uint32_t n);
+void route_table_set_nroutes(struct route_table *t, uint32_t n);
 /* The route when no host's rules apply (a defaultBackend), or NULL. */
 void route_table_set_default(struct route_table *t, const struct route *r);
 

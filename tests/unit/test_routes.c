@@ -1027,7 +1027,7 @@ static void builder_api_without_a_model(void **state)
     route_table_add_host(t, "*.w.example", w);
     route_table_add_host(t, "", any);
     route_table_set_default(t, &r[4]);
-    route_table_set_routes(t, 6);
+    route_table_set_nroutes(t, 6);
 
     assert_ptr_equal(route_lookup(t, "a.example", 9, "/x", 2), &r[0]);
     assert_ptr_equal(route_lookup(t, "A.Example:8080", 14, "/p/q", 4), &r[1]);
