@@ -196,8 +196,9 @@ static int sock_fail(struct err *e, const char *what, const char *addr, const ch
 {
     char text[128];
     const char *hint = r == -EACCES && !strcmp(op, "bind")
-                           ? " (ports below 1024 need root or the NET_BIND_SERVICE capability;"
-                             " listen on a port from 1024 up)"
+                           ? " (ports below 1024 need root, the NET_BIND_SERVICE capability or"
+                             " a lower net.ipv4.ip_unprivileged_port_start; or listen on a port"
+                             " from 1024 up)"
                            : "";
     err_set(e, "%s %s: %s: %s%s", what, addr, op, file_strerror(-r, text, sizeof text), hint);
     return r;

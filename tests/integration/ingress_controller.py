@@ -263,8 +263,8 @@ def deployed_pod(t, items):
     """The Deployment's container, as deploy/ writes it: its ports agree with
     its listen flags and the Service's targets, and its command line serves
     as the pod's user with every capability dropped and no privilege
-    escalation, in a network namespace of its own (where ports below 1024
-    are refused to that user, as in a pod)."""
+    escalation, in a network namespace of its own with the pod's sysctls
+    (without them, ports below 1024 are refused to that user)."""
     dep, svc_ = items
     spec = dep["spec"]["template"]["spec"]
     ctr = spec["containers"][0]
@@ -281,6 +281,11 @@ def deployed_pod(t, items):
     t.eq(ports, listen, "deploy/: the container's named ports are the ports it listens on")
     t.eq(sorted(p["targetPort"] for p in svc_["spec"]["ports"]), ["http", "https"],
          "deploy/: the Service sends 80 and 443 to them")
+    # ferry names its own ports in HTTPS redirects and X-Forwarded-Port: they
+    # must be the ones clients reach through the Service.
+    t.eq({p["targetPort"]: p["port"] for p in svc_["spec"]["ports"]},
+         {"http": listen.get("http"), "https": listen.get("https")},
+         "deploy/: the pod listens on the Service's own ports (redirects name them)")
     tools = [shutil.which(x) for x in ("unshare", "setpriv", "ip", "curl")]
     if os.geteuid() != 0 or not all(tools):
         t.skip("deploy/'s command line serves unprivileged",
@@ -298,7 +303,10 @@ def deployed_pod(t, items):
     args += ["--manifests", os.path.join(d, "m.yaml")]
     uid = spec["securityContext"]["runAsUser"]
     gid = spec["securityContext"]["runAsGroup"]
-    script = ('ip link set lo up && '
+    # The pod's sysctls apply to its network namespace, as the runtime sets them.
+    sysctls = "".join("echo %s > /proc/sys/%s && " % (x["value"], x["name"].replace(".", "/"))
+                      for x in spec["securityContext"].get("sysctls", []))
+    script = (sysctls + 'ip link set lo up && '
               'setpriv --reuid %d --regid %d --clear-groups --no-new-privs --inh-caps=-all '
               '--bounding-set=-all "$@" >/dev/null 2>"$LOGF" & '
               'for i in $(seq 100); do '
@@ -322,6 +330,16 @@ def deployed_pod(t, items):
          "deploy/'s command line serves as uid %d with no capabilities" % uid)
     if got.get("readyz") != "200":
         print("# " + log[-1500:].replace("\n", "\n# "), flush=True)
+    # Without the sysctl a low port is refused, and the error says what to do.
+    p = subprocess.run(["unshare", "--net", "setpriv", "--reuid", str(uid), "--regid", str(gid),
+                        "--clear-groups", "--no-new-privs", "--inh-caps=-all",
+                        "--bounding-set=-all", os.path.join(d, "ferry"), "ingress", "serve",
+                        "--manifests", os.path.join(d, "m.yaml"), "--http-listen", ":80",
+                        "--https-listen", ""], capture_output=True, text=True, timeout=30)
+    t.ok(p.returncode != 0 and "bind: permission denied" in p.stderr and
+         "net.ipv4.ip_unprivileged_port_start" in p.stderr,
+         "a refused low port: exits, naming the capability, the sysctl and the other way",
+         p.stderr[-500:])
 
 
 def main(t):
