@@ -23,13 +23,13 @@ struct filter {
     int include_cluster; /* 1, 0, -1 unset */
 };
 
-/* Resolves the resource names of <o> with kubectl's rules. A name the
- * server does not know is not fatal (Velero goes on too): its message is
- * appended to <warnings>, one a line. -1 only when out of memory. */
 /* Whether every namespace is taken: none named (or "*") and none
  * excluded. Velero then takes every cluster-scoped object too. */
 int filter_all_namespaces(const struct backup_scope *s);
 
+/* Resolves the resource names of <o> with kubectl's rules. A name the
+ * server does not know is not fatal (Velero goes on too): its message is
+ * appended to <warnings>, one a line. -1 only when out of memory. */
 int filter_init(struct filter *f, const struct kube_discovery *d, const struct backup_opts *o,
                 struct buf *warnings, struct err *e);
 void filter_fini(struct filter *f);

@@ -24,13 +24,13 @@ struct record_status {
     const char *failure_reason; /* NULL or "" when none */
 };
 
-/* A new Backup object for <o> stored in location <loc_name>. */
 struct backup_scope;
 /* The scope's namespace and resource lists into a Backup's or Restore's
  * spec, under Velero's names; with <star>, includedNamespaces is ["*"]
  * when none is named, as `velero backup create` fills it. */
 void record_scope_lists(json_t *spec, const struct backup_scope *s, int star);
 
+/* A new Backup object for <o> stored in location <loc_name>. */
 json_t *record_new(const struct backup_opts *o, const char *loc_name,
                    const struct record_status *st);
 

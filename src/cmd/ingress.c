@@ -8,6 +8,7 @@
 #include "core/cli.h"
 #include "kube/client.h"
 #include "kube/commands.h"
+#include "kube/leader.h"
 #include "ingress/serve.h"
 #include "proxy/serve.h"
 

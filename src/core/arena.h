@@ -16,10 +16,6 @@ struct arena {
     size_t used;              /* bytes handed out, for statistics */
 };
 
-/* clang-format off */
-#define ARENA_INIT {NULL, NULL, NULL, 0, 0}
-/* clang-format on */
-
 /* <first> is the size of the first chunk (0: 16 KiB). */
 void arena_init(struct arena *a, size_t first);
 /* Frees every chunk; the arena is then empty and reusable. */

@@ -14,7 +14,6 @@
 #include "core/b64.h"
 #include "core/buf.h"
 #include "core/json.h"
-#include "kubeconfig/kcfg.h"
 
 extern char **environ;
 
