@@ -57,10 +57,16 @@ int b64_canonical(const char *s, size_t n)
 
 int b64_decode(const char *s, unsigned char **out, size_t *n, struct err *e)
 {
-    size_t len = strlen(s);
+    return b64_decode_n(s, strlen(s), out, n, e);
+}
+
+int b64_decode_n(const char *s, size_t len, unsigned char **out, size_t *n, struct err *e)
+{
     unsigned char *o = malloc(len / 4 * 3 + 3);
-    if (!o)
-        return err_set(e, "out of memory");
+    if (!o) {
+        err_set(e, "out of memory");
+        return -2;
+    }
     size_t w = 0, i = 0;
     while (i < len) {
         int q[4], got = 0, pad = 0;

@@ -30,6 +30,7 @@
 
 #include <yaml.h>
 
+#include "core/b64.h"
 #include "core/json.h"
 
 #define TAG_PREFIX "tag:yaml.org,2002:"
@@ -826,69 +827,6 @@ static const char *rtag_name(enum rtag t)
     return TAG_STR;
 }
 
-/* Go's base64.StdEncoding.DecodeString: newlines are skipped, padding is
- * required, nothing may follow it. Returns a new buffer (length in *outlen)
- * or NULL, with *nomem telling out-of-memory from invalid data. */
-static char *base64_decode(const char *s, size_t n, size_t *outlen, bool *nomem)
-{
-    char *out = malloc(n / 4 * 3 + 3);
-    unsigned char q[4];
-    size_t nq = 0, o = 0;
-    int pads = 0; /* '=' seen */
-
-    *nomem = !out;
-    if (!out)
-        return NULL;
-    for (size_t i = 0; i < n; i++) {
-        unsigned char c = (unsigned char)s[i];
-        int v;
-        if (c == '\r' || c == '\n')
-            continue;
-        if (c == '=') {
-            /* "xx==" and "xxx=" end the data. */
-            if ((nq == 2 && pads < 2) || (nq == 3 && pads == 0)) {
-                pads++;
-                continue;
-            }
-            goto bad;
-        }
-        if (pads)
-            goto bad;
-        if (c >= 'A' && c <= 'Z')
-            v = c - 'A';
-        else if (c >= 'a' && c <= 'z')
-            v = c - 'a' + 26;
-        else if (c >= '0' && c <= '9')
-            v = c - '0' + 52;
-        else if (c == '+')
-            v = 62;
-        else if (c == '/')
-            v = 63;
-        else
-            goto bad;
-        q[nq++] = (unsigned char)v;
-        if (nq == 4) {
-            out[o++] = (char)(q[0] << 2 | q[1] >> 4);
-            out[o++] = (char)(q[1] << 4 | q[2] >> 2);
-            out[o++] = (char)(q[2] << 6 | q[3]);
-            nq = 0;
-        }
-    }
-    if (nq == 2 && pads == 2) {
-        out[o++] = (char)(q[0] << 2 | q[1] >> 4);
-    } else if (nq == 3 && pads == 1) {
-        out[o++] = (char)(q[0] << 2 | q[1] >> 4);
-        out[o++] = (char)(q[1] << 4 | q[2] >> 2);
-    } else if (nq != 0 || pads != 0) {
-        goto bad;
-    }
-    *outlen = o;
-    return out;
-bad:
-    free(out);
-    return NULL;
-}
-
 static int make_string(struct dec *d, const char *s, size_t n, json_t **out, struct gval *gv)
 {
     if (utf8_valid(s, n)) {
@@ -937,12 +875,14 @@ static int decode_scalar(struct dec *d, struct ynode *n, json_t **out, struct gv
     if (!resolvable) {
         if (strcmp(tag, TAG_BINARY) == 0) {
             size_t m;
-            bool nomem;
-            char *raw = base64_decode(n->value, n->len, &m, &nomem);
-            if (!raw)
-                return nomem ? oom(d->e)
-                             : err_set(d->e, "yaml: !!binary value contains invalid base64 data");
-            int rc = make_string(d, raw, m, out, gv);
+            unsigned char *raw;
+            struct err be;
+            int r64 = b64_decode_n(n->value, n->len, &raw, &m, &be);
+            if (r64 < 0)
+                return r64 == -2
+                           ? oom(d->e)
+                           : err_set(d->e, "yaml: !!binary value contains invalid base64 data");
+            int rc = make_string(d, (const char *)raw, m, out, gv);
             free(raw);
             return rc;
         }

@@ -14,6 +14,7 @@
 #include <curl/curl.h>
 #include <jansson.h>
 
+#include "core/b64.h"
 #include "core/log.h"
 #include "core/text.h"
 #include "core/curl_load.h"
@@ -382,24 +383,17 @@ static int get_creds(struct kube_client *c, struct creds *k, int force_exec, str
         struct buf raw = BUF_INIT;
         buf_addf(&raw, "%s:%s", cfg->username ? cfg->username : "",
                  cfg->password ? cfg->password : "");
-        static const char tbl[] =
-            "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
-        struct buf b = BUF_INIT;
-        buf_adds(&b, "Authorization: Basic ");
-        const unsigned char *p = (const unsigned char *)buf_str(&raw);
-        size_t n = raw.len;
-        for (size_t i = 0; i < n; i += 3) {
-            unsigned v = (unsigned)p[i] << 16 | (i + 1 < n ? (unsigned)p[i + 1] << 8 : 0) |
-                         (i + 2 < n ? p[i + 2] : 0);
-            buf_addc(&b, tbl[v >> 18 & 63]);
-            buf_addc(&b, tbl[v >> 12 & 63]);
-            buf_addc(&b, i + 1 < n ? tbl[v >> 6 & 63] : '=');
-            buf_addc(&b, i + 2 < n ? tbl[v & 63] : '=');
-        }
+        char *enc = b64_encode((const unsigned char *)buf_str(&raw), raw.len);
         if (raw.p)
             memset(raw.p, 0, raw.len);
         buf_fini(&raw);
-        k->auth_header = buf_take(&b);
+        if (enc) {
+            struct buf b = BUF_INIT;
+            buf_addf(&b, "Authorization: Basic %s", enc);
+            explicit_bzero(enc, strlen(enc));
+            free(enc);
+            k->auth_header = buf_take(&b);
+        }
     }
     if (cfg->cert_pem && cfg->key_pem) {
         k->cert = malloc(cfg->cert_len + 1);
