@@ -7,6 +7,7 @@
 #include "core/buf.h"
 #include "core/cli.h"
 #include "core/output.h"
+#include "core/json.h"
 #include "core/strv.h"
 #include "core/table.h"
 #include "kubeconfig/kcfg.h"
@@ -258,20 +259,6 @@ static int run_current_context(struct cli_ctx *c)
 
 /* ---- get-contexts, get-clusters, get-users ---- */
 
-/* Names of one kind, sorted. The array is the caller's; names are not. */
-static const char **sorted_names(json_t *map, size_t *n)
-{
-    const char **names = calloc(json_object_size(map) + 1, sizeof *names);
-    const char *k;
-    json_t *v;
-    *n = 0;
-    if (!names)
-        return NULL;
-    json_object_foreach(map, k, v) names[(*n)++] = k;
-    qsort(names, *n, sizeof *names, strv_cmp);
-    return names;
-}
-
 static int run_get_contexts(struct cli_ctx *c)
 {
     const char *format = cli_str(c, "output");
@@ -289,7 +276,7 @@ static int run_get_contexts(struct cli_ctx *c)
     struct buf errs = BUF_INIT;
     int nerr = 0;
     if (c->argc == 0) {
-        names = sorted_names(ctxs, &n);
+        names = json_sorted_keys(ctxs, &n);
     } else {
         names = calloc((size_t)c->argc + 1, sizeof *names);
         for (int i = 0; names && i < c->argc; i++) {
@@ -350,7 +337,7 @@ static int print_names(const struct cli_ctx *c, enum kcfg_kind kind)
     if (load_merged(c, &cfg) < 0)
         return 1;
     size_t n;
-    const char **names = sorted_names(cfg.entries[kind], &n);
+    const char **names = json_sorted_keys(cfg.entries[kind], &n);
     printf("NAME\n");
     for (size_t i = 0; names && i < n; i++)
         printf("%s\n", names[i]);

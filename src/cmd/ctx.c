@@ -6,7 +6,7 @@
 
 #include "cmd/cmds.h"
 #include "core/cli.h"
-#include "core/strv.h"
+#include "core/json.h"
 #include "kube/commands.h"
 #include "kubeconfig/kcfg.h"
 #include "kubeconfig/ops.h"
@@ -27,14 +27,10 @@ static int load(const struct cli_ctx *c, struct kcfg_paths *p, struct kcfg *cfg)
 static int list_contexts(const struct kcfg *cfg)
 {
     json_t *ctxs = cfg->entries[KCFG_CONTEXTS];
-    size_t n = 0;
-    const char **names = calloc(json_object_size(ctxs) + 1, sizeof *names);
-    const char *k;
-    json_t *v;
+    size_t n;
+    const char **names = json_sorted_keys(ctxs, &n);
     if (!names)
         return cli_fail("out of memory");
-    json_object_foreach(ctxs, k, v) names[n++] = k;
-    qsort(names, n, sizeof *names, strv_cmp);
     int tty = isatty(STDOUT_FILENO);
     for (size_t i = 0; i < n; i++) {
         if (strcmp(names[i], cfg->current_context))

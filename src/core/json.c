@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "core/strv.h"
+
 /* ------------------------------------------------------------------------
  * Go's text primitives, shared with yaml.c and jsonpath.c.
  */
@@ -594,6 +596,21 @@ static int kv_cmp(const void *a, const void *b)
     if (c)
         return c;
     return x->len < y->len ? -1 : x->len > y->len;
+}
+
+const char **json_sorted_keys(const json_t *o, size_t *n)
+{
+    size_t size = json_is_object(o) ? json_object_size(o) : 0;
+    const char **keys = calloc(size + 1, sizeof *keys);
+    *n = 0;
+    if (!keys)
+        return NULL;
+    const char *k;
+    json_t *v;
+    if (size)
+        json_object_foreach((json_t *)o, k, v) keys[(*n)++] = k;
+    qsort(keys, *n, sizeof *keys, strv_cmp);
+    return keys;
 }
 
 int json_sort_keys(json_t *v)

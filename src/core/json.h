@@ -23,6 +23,10 @@ int json_emit_go(const json_t *v, int indent, struct buf *out);
  * objects it decoded into unstructured maps. Returns 0, or -ENOMEM with <v>
  * partly reordered but holding the same members. */
 int json_sort_keys(json_t *v);
+/* The keys of object <o> (none for anything else) in byte order, in a new
+ * NULL-ended array (the caller frees it; the keys are <o>'s); *n says how
+ * many. NULL when memory runs out. */
+const char **json_sorted_keys(const json_t *o, size_t *n);
 
 /* ---- Go's text primitives, for the other Go-compatible printers ---- */
 

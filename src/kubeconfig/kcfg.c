@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/file.h"
 #include "core/log.h"
+#include "core/json.h"
 #include "core/strv.h"
 #include "core/yaml.h"
 #include "kubeconfig/schema.h"
@@ -607,22 +608,14 @@ int kcfg_load(struct kcfg *c, const struct kcfg_paths *p, struct err *e)
 
 static json_t *named_list(json_t *map, const char *body_key)
 {
-    size_t n = json_object_size(map);
-    if (n == 0)
+    if (json_object_size(map) == 0)
         return json_null();
-    const char **names = calloc(n, sizeof *names);
+    size_t n;
+    const char **names = json_sorted_keys(map, &n);
+    if (!names)
+        return NULL;
     json_t *list = json_array();
-    size_t i = 0;
-    const char *k;
-    json_t *v;
-    json_object_foreach(map, k, v) names[i++] = k;
-    for (size_t a = 1; a < n; a++)
-        for (size_t b = a; b > 0 && strcmp(names[b - 1], names[b]) > 0; b--) {
-            const char *t = names[b];
-            names[b] = names[b - 1];
-            names[b - 1] = t;
-        }
-    for (i = 0; i < n; i++)
+    for (size_t i = 0; i < n; i++)
         json_array_append_new(list, json_pack("{s:s,s:O}", "name", names[i], body_key,
                                               json_object_get(map, names[i])));
     free(names);

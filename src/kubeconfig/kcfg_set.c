@@ -9,7 +9,7 @@
 #include "core/b64.h"
 #include "core/buf.h"
 #include "core/cli.h"
-#include "core/strv.h"
+#include "core/json.h"
 #include "kubeconfig/kcfg.h"
 #include "kubeconfig/schema.h"
 
@@ -65,18 +65,11 @@ static int to_bool(const struct nav *nv, int *out)
 static int map_value_error(const struct nav *nv, const json_t *m, enum kfield_type type)
 {
     struct buf b = BUF_INIT;
-    const char **keys = NULL;
-    size_t n = json_is_object(m) ? json_object_size(m) : 0, i = 0;
-    if (n && !(keys = malloc(n * sizeof *keys)))
+    size_t n, i;
+    const char **keys = json_sorted_keys(m, &n);
+    if (!keys)
         return err_set(nv->e, "out of memory");
-    const char *k;
     json_t *v;
-    if (n)
-        json_object_foreach((json_t *)m, k, v)
-        {
-            keys[i++] = k;
-        }
-    qsort(keys, n, sizeof *keys, strv_cmp);
     buf_adds(&b, "map[");
     for (i = 0; i < n; i++) {
         v = json_object_get(m, keys[i]);

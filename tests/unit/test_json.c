@@ -231,9 +231,34 @@ static void output_cap_is_enomem(void **state)
     json_decref(v);
 }
 
+static void sorted_keys_are_in_byte_order(void **state)
+{
+    (void)state;
+    json_t *o = json_pack("{s:i,s:i,s:i,s:i}", "b", 1, "a", 2, "B", 3, "a2", 4);
+    size_t n;
+    const char **k = json_sorted_keys(o, &n);
+    assert_non_null(k);
+    assert_int_equal(n, 4);
+    assert_string_equal(k[0], "B");
+    assert_string_equal(k[1], "a");
+    assert_string_equal(k[2], "a2");
+    assert_string_equal(k[3], "b");
+    assert_null(k[4]);
+    free(k);
+    json_t *a = json_array();
+    k = json_sorted_keys(a, &n); /* not an object: no keys */
+    assert_non_null(k);
+    assert_int_equal(n, 0);
+    assert_null(k[0]);
+    free(k);
+    json_decref(a);
+    json_decref(o);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
+        cmocka_unit_test(sorted_keys_are_in_byte_order),
         cmocka_unit_test(html_characters_are_escaped),
         cmocka_unit_test(line_and_paragraph_separators_are_escaped),
         cmocka_unit_test(control_characters_are_escaped),
