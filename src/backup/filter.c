@@ -63,24 +63,31 @@ static int resolve(const struct kube_discovery *d, const char *const *names, siz
     return 0;
 }
 
-int filter_all_namespaces(const struct backup_scope *s)
+/* Whether every namespace is taken: none named (or "*") and none
+ * excluded. Velero then takes every cluster-scoped object too. */
+static int all_namespaces(const struct backup_scope *s)
 {
     return (!s->n_include_ns || has_star(s->include_ns, s->n_include_ns)) && !s->n_exclude_ns;
+}
+
+void filter_scope(struct filter *f, const struct backup_scope *sc)
+{
+    memset(f, 0, sizeof *f);
+    f->inc_ns = sc->include_ns;
+    f->n_inc_ns = sc->n_include_ns;
+    f->exc_ns = sc->exclude_ns;
+    f->n_exc_ns = sc->n_exclude_ns;
+    f->all_ns = all_namespaces(sc);
+    f->named_ns = sc->n_include_ns && !has_star(sc->include_ns, sc->n_include_ns);
+    f->all_res = !sc->n_include_res || has_star(sc->include_res, sc->n_include_res);
+    f->include_cluster = sc->include_cluster;
 }
 
 int filter_init(struct filter *f, const struct kube_discovery *d, const struct backup_opts *o,
                 struct buf *warnings, struct err *e)
 {
     const struct backup_scope *sc = &o->scope;
-    memset(f, 0, sizeof *f);
-    f->inc_ns = sc->include_ns;
-    f->n_inc_ns = sc->n_include_ns;
-    f->exc_ns = sc->exclude_ns;
-    f->n_exc_ns = sc->n_exclude_ns;
-    f->all_ns = filter_all_namespaces(sc);
-    f->named_ns = sc->n_include_ns && !has_star(sc->include_ns, sc->n_include_ns);
-    f->all_res = !sc->n_include_res || has_star(sc->include_res, sc->n_include_res);
-    f->include_cluster = sc->include_cluster;
+    filter_scope(f, sc);
     if (resolve(d, sc->include_res, sc->n_include_res, &f->inc_res, &f->n_inc_res, warnings, e) <
             0 ||
         resolve(d, sc->exclude_res, sc->n_exclude_res, &f->exc_res, &f->n_exc_res, warnings, e) < 0)

@@ -23,9 +23,10 @@ struct filter {
     int include_cluster; /* 1, 0, -1 unset */
 };
 
-/* Whether every namespace is taken: none named (or "*") and none
- * excluded. Velero then takes every cluster-scoped object too. */
-int filter_all_namespaces(const struct backup_scope *s);
+/* The namespace rules of <sc> and what follows from them (all_ns,
+ * named_ns, all_res, include_cluster), without resolving resource names:
+ * what a restore needs. */
+void filter_scope(struct filter *f, const struct backup_scope *sc);
 
 /* Resolves the resource names of <o> with kubectl's rules. A name the
  * server does not know is not fatal (Velero goes on too): its message is

@@ -78,7 +78,9 @@ void record_duration(long long ms, char *dst, size_t n)
         snprintf(dst, n, "%s%ss", sign, secs);
 }
 
-void record_set_list(json_t *obj, const char *key, const char *const *v, size_t n)
+/* Sets <obj>.<key> to the array of the <n> strings of <v>; nothing when
+ * <n> is 0 (Go's omitempty). */
+static void set_list(json_t *obj, const char *key, const char *const *v, size_t n)
 {
     if (!n)
         return;
@@ -92,12 +94,12 @@ void record_scope_lists(json_t *spec, const struct backup_scope *s, int star)
 {
     static const char *const all[] = {"*"};
     if (s->n_include_ns || !star)
-        record_set_list(spec, "includedNamespaces", s->include_ns, s->n_include_ns);
+        set_list(spec, "includedNamespaces", s->include_ns, s->n_include_ns);
     else
-        record_set_list(spec, "includedNamespaces", all, 1);
-    record_set_list(spec, "excludedNamespaces", s->exclude_ns, s->n_exclude_ns);
-    record_set_list(spec, "includedResources", s->include_res, s->n_include_res);
-    record_set_list(spec, "excludedResources", s->exclude_res, s->n_exclude_res);
+        set_list(spec, "includedNamespaces", all, 1);
+    set_list(spec, "excludedNamespaces", s->exclude_ns, s->n_exclude_ns);
+    set_list(spec, "includedResources", s->include_res, s->n_include_res);
+    set_list(spec, "excludedResources", s->exclude_res, s->n_exclude_res);
 }
 
 json_t *record_new(const struct backup_opts *o, const char *loc_name,

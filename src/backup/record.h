@@ -58,10 +58,6 @@ void record_go_time(const char *stamp, char *dst, size_t n);
 const char *record_sget(const json_t *o, const char *a, const char *b);
 long long record_iget(const json_t *o, const char *a, const char *b);
 
-/* Sets <obj>.<key> to the array of the <n> strings of <v>; nothing when
- * <n> is 0 (Go's omitempty). */
-void record_set_list(json_t *obj, const char *key, const char *const *v, size_t n);
-
 /* Reads the JSON object at <key> of <s> (a record: at most
  * RECORD_MAX_BYTES) into *out. Returns 0, STORAGE_ENOTFOUND (*out NULL, <e>
  * set), or -1 with <e> set (read failed, or not JSON). */

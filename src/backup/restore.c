@@ -173,11 +173,11 @@ static int resource_included(const struct run *r, const char *dir)
  * resources). */
 static int cluster_included(const struct run *r, const char *dir, const json_t *obj)
 {
-    if (r->o->scope.include_cluster >= 0)
-        return r->o->scope.include_cluster;
+    if (r->nsf.include_cluster >= 0)
+        return r->nsf.include_cluster;
     /* no namespace chosen: every cluster-scoped object, as Velero does;
      * otherwise only those the namespaces use */
-    if (filter_all_namespaces(&r->o->scope))
+    if (r->nsf.all_ns)
         return 1;
     if (!strcmp(dir, "persistentvolumes")) {
         const char *ns = record_sget(json_object_get(obj, "spec"), "claimRef", "namespace");
@@ -995,10 +995,7 @@ int restore_create(struct kube_client *k, const char *location, const struct res
 {
     struct run r = {.o = o, .k = k, .spool = -1, .tty = tty && o->wait, .out = out};
     pthread_mutex_init(&r.mu, NULL);
-    r.nsf.inc_ns = o->scope.include_ns;
-    r.nsf.n_inc_ns = o->scope.n_include_ns;
-    r.nsf.exc_ns = o->scope.exclude_ns;
-    r.nsf.n_exc_ns = o->scope.n_exclude_ns;
+    filter_scope(&r.nsf, &o->scope);
     r.uids = json_object();
     r.services = json_object();
     r.crd_dirs = json_object();
