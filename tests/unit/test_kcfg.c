@@ -1,6 +1,5 @@
-/* The kubeconfig model below the command line: Go-compatible base64, the
- * canonical entry shape, and re-reading a file that changed in between.
- * Whole-command behaviour is compared with kubectl in
+/* The kubeconfig model below the command line: the canonical entry shape, and re-reading a file
+ * that changed in between. Whole-command behaviour is compared with kubectl in
  * tests/integration/config_diff.py. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -14,43 +13,6 @@
 #include <cmocka.h>
 
 #include "kubeconfig/kcfg.h"
-#include "core/b64.h"
-
-static void b64_canonical_forms(void **state)
-{
-    (void)state;
-    assert_true(b64_canonical("", 0));
-    assert_true(b64_canonical("QUJD", 4));
-    assert_true(b64_canonical("QQ==", 4));
-    assert_true(b64_canonical("QUI=", 4));
-    /* leftover bits set: Go decodes it, but would write QQ== */
-    assert_false(b64_canonical("QR==", 4));
-    assert_false(b64_canonical("QUJ=", 4));
-    assert_false(b64_canonical("QUJD\n", 5));
-    assert_false(b64_canonical("QUJ", 3));
-    assert_false(b64_canonical("====", 4));
-    assert_false(b64_canonical("Q-==", 4));
-}
-
-static void b64_decode_like_go(void **state)
-{
-    (void)state;
-    struct err e;
-    unsigned char *raw;
-    size_t n;
-    assert_int_equal(b64_decode("QU\nJD\r\n", &raw, &n, &e), 0);
-    assert_int_equal(n, 3);
-    assert_memory_equal(raw, "ABC", 3);
-    free(raw);
-    assert_int_equal(b64_decode("QR==", &raw, &n, &e), 0);
-    assert_int_equal(n, 1);
-    assert_int_equal(raw[0], 'A');
-    free(raw);
-    assert_int_equal(b64_decode("not-base64!!", &raw, &n, &e), -1);
-    assert_string_equal(e.msg, "illegal base64 data at input byte 3");
-    assert_int_equal(b64_decode("QQ=", &raw, &n, &e), -1);
-    assert_string_equal(e.msg, "illegal base64 data at input byte 3");
-}
 
 static const char cfg_a[] = "apiVersion: v1\n"
                             "kind: Config\n"
@@ -161,8 +123,6 @@ static void type_error_reports_first_key_in_byte_order(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(b64_canonical_forms),
-        cmocka_unit_test(b64_decode_like_go),
         cmocka_unit_test(reload_sees_changed_bytes),
         cmocka_unit_test(canonical_entry_shape),
         cmocka_unit_test(type_error_reports_first_key_in_byte_order),

@@ -1,0 +1,68 @@
+/* core/text: the cached clock (the other helpers are exercised through
+ * their parsers' tests). */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+#include <time.h>
+
+#include <cmocka.h>
+
+#include "core/text.h"
+
+/* The clock prints the current UTC second in the given format, and a
+ * zeroed clock prints at once (no stale empty string at second 0). */
+static void clock_prints_the_current_second(void **state)
+{
+    (void)state;
+    struct text_clock c;
+    memset(&c, 0, sizeof c);
+    time_t before = time(NULL);
+    const char *s = text_clock_now(&c, "%Y-%m-%dT%H:%M:%SZ");
+    time_t after = time(NULL);
+    int found = 0;
+    for (time_t t = before - 1; t <= after && !found; t++) {
+        struct tm tm;
+        char want[40];
+        gmtime_r(&t, &tm);
+        strftime(want, sizeof want, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        found = !strcmp(s, want);
+    }
+    assert_true(found);
+    assert_ptr_equal(text_clock_now(&c, "%Y-%m-%dT%H:%M:%SZ"), c.buf);
+}
+
+/* A second that has already been formatted is not formatted again: the
+ * cached text stands until the second changes. */
+static void clock_formats_once_a_second(void **state)
+{
+    (void)state;
+    struct text_clock c;
+    memset(&c, 0, sizeof c);
+    text_clock_now(&c, "%S");
+    c.sec = time(NULL) + 3600; /* a second the real clock is not at */
+    strcpy(c.buf, "cached");
+    assert_string_not_equal(text_clock_now(&c, "%S"), "cached");
+    /* Unless the second ticks in between (then try again), the text stays. */
+    int kept = 0;
+    for (int i = 0; i < 3 && !kept; i++) {
+        text_clock_now(&c, "%S");
+        time_t sec = c.sec;
+        strcpy(c.buf, "cached");
+        const char *s = text_clock_now(&c, "%S");
+        kept = c.sec == sec && !strcmp(s, "cached");
+        if (c.sec == sec)
+            break;
+    }
+    assert_true(kept);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(clock_prints_the_current_second),
+        cmocka_unit_test(clock_formats_once_a_second),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
