@@ -31,10 +31,8 @@ kc() {
     ERR=$(cat "$TMP/kc.err")
 }
 
-# Assertions on the last kc call.
-out_is() { [ "$RC" = 0 ] && [ "$OUT" = "$1" ]; }
+# Assertions on the last kc call (out_is, err_is: fakeapi.sh).
 out_has() { [ "$RC" = 0 ] && printf '%s\n' "$OUT" | grep -qF -- "$1"; }
-err_is() { [ "$RC" != 0 ] && [ "$ERR" = "$1" ]; }
 # py EXPR: evaluates a Python expression with d = the JSON in OUT (or, for
 # watch streams, evs = the list of JSON lines); true when it is truthy.
 py() {

@@ -35,8 +35,6 @@ fr() {
     MS=$(( (t1 - t0) / 1000000 ))
     ERR=$(cat "$TMP/fr.err")
 }
-out_is() { [ "$RC" = 0 ] && [ "$OUT" = "$1" ]; }
-err_is() { [ "$RC" != 0 ] && [ "$ERR" = "$1" ]; }
 lines() { printf '%s\n' "$OUT" | grep -c .; }
 
 # fake METHOD PATH [JSON]: the server at $URL, no credentials (the /_fake

@@ -7,6 +7,8 @@
 #   check NAME COMMAND...                  ok when COMMAND succeeds, else not ok
 #                                          with the test's last call: $CHECK_TOOL
 #                                          (default ferry) $LAST, RC, OUT, ERR
+#   out_is TEXT / err_is TEXT              the last call succeeded with stdout
+#                                          TEXT / failed with stderr TEXT
 #   err_has TEXT                           the last call failed, TEXT in ERR
 #   launch NAME ARGS...                    a server in the background; its
 #                                          files are $TMP/NAME.{kc,out,err}
@@ -55,6 +57,8 @@ check() {
             "stderr: $ERR"
     fi
 }
+out_is() { [ "$RC" = 0 ] && [ "$OUT" = "$1" ]; }
+err_is() { [ "$RC" != 0 ] && [ "$ERR" = "$1" ]; }
 err_has() { [ "$RC" != 0 ] && printf '%s\n' "$ERR" | grep -qF -- "$1"; }
 
 launch() {
