@@ -241,6 +241,30 @@ bool json_rune_is_digit(uint32_t r)
     return in_ranges(uni_digits, sizeof uni_digits / sizeof uni_digits[0], r);
 }
 
+size_t json_rune_encode(uint32_t u, char dst[4])
+{
+    if (u < 0x80) {
+        dst[0] = (char)u;
+        return 1;
+    }
+    if (u < 0x800) {
+        dst[0] = (char)(0xC0 | (u >> 6));
+        dst[1] = (char)(0x80 | (u & 0x3F));
+        return 2;
+    }
+    if (u < 0x10000) {
+        dst[0] = (char)(0xE0 | (u >> 12));
+        dst[1] = (char)(0x80 | ((u >> 6) & 0x3F));
+        dst[2] = (char)(0x80 | (u & 0x3F));
+        return 3;
+    }
+    dst[0] = (char)(0xF0 | (u >> 18));
+    dst[1] = (char)(0x80 | ((u >> 12) & 0x3F));
+    dst[2] = (char)(0x80 | ((u >> 6) & 0x3F));
+    dst[3] = (char)(0x80 | (u & 0x3F));
+    return 4;
+}
+
 size_t json_rune_decode(const void *str, size_t n, uint32_t *r)
 {
     const unsigned char *s = str;

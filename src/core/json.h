@@ -47,6 +47,9 @@ void json_float_text(double f, char *s);
  * or U+FFFD and width 1 for an invalid or truncated sequence (overlong
  * forms, surrogates and code points past U+10FFFF included). */
 size_t json_rune_decode(const void *s, size_t n, uint32_t *r);
+/* utf8.EncodeRune for a valid code point <u> (not a surrogate, at most
+ * U+10FFFF: the caller checks): its UTF-8 form in <dst>, the length. */
+size_t json_rune_encode(uint32_t u, char dst[4]);
 
 /* unicode.IsLetter and unicode.IsDigit, as Go 1.23 classifies. */
 bool json_rune_is_letter(uint32_t r);

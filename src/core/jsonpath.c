@@ -156,32 +156,6 @@ static int32_t decode_rune(const char *s, size_t n, size_t *width)
     return (int32_t)r;
 }
 
-/* Writes the UTF-8 form of <r> (a valid rune) to <dst>; returns its length. */
-static size_t encode_rune(int32_t r, char dst[4])
-{
-    uint32_t u = (uint32_t)r;
-    if (u < 0x80) {
-        dst[0] = (char)u;
-        return 1;
-    }
-    if (u < 0x800) {
-        dst[0] = (char)(0xC0 | (u >> 6));
-        dst[1] = (char)(0x80 | (u & 0x3F));
-        return 2;
-    }
-    if (u < 0x10000) {
-        dst[0] = (char)(0xE0 | (u >> 12));
-        dst[1] = (char)(0x80 | ((u >> 6) & 0x3F));
-        dst[2] = (char)(0x80 | (u & 0x3F));
-        return 3;
-    }
-    dst[0] = (char)(0xF0 | (u >> 18));
-    dst[1] = (char)(0x80 | ((u >> 12) & 0x3F));
-    dst[2] = (char)(0x80 | ((u >> 6) & 0x3F));
-    dst[3] = (char)(0x80 | (u & 0x3F));
-    return 4;
-}
-
 struct range32 {
     int32_t lo, hi;
 };
@@ -287,7 +261,7 @@ static void go_rune_desc(char *dst, size_t size, int32_t r)
 {
     char u[5] = {0};
     if (is_print(r)) {
-        encode_rune(r, u);
+        json_rune_encode((uint32_t)r, u);
         snprintf(dst, size, "U+%04" PRIX32 " '%s'", (uint32_t)r, u);
     } else {
         snprintf(dst, size, "U+%04" PRIX32, (uint32_t)r);
@@ -900,7 +874,7 @@ static int unquote_extend(const char *s, size_t n, struct buf *out)
             rc = buf_addc(out, (char)(unsigned char)c);
         } else {
             char u[4];
-            rc = buf_add(out, u, encode_rune(c, u));
+            rc = buf_add(out, u, json_rune_encode((uint32_t)c, u));
         }
         if (rc)
             return rc;

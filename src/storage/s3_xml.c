@@ -5,6 +5,8 @@
 
 #include "storage/s3_xml.h"
 
+#include "core/json.h"
+
 /* The raw content [*a, *b) of the first <tag>...</tag> in [p, end).
  * 1 when found, else 0. */
 static int xml_find(const char *p, const char *end, const char *tag, const char **a, const char **b)
@@ -53,15 +55,7 @@ static int xml_text(const char *a, const char *b, struct buf *out)
                 if (stop < b && *stop == ';' && cp > 0 && cp <= 0x10FFFF &&
                     (cp < 0xD800 || cp > 0xDFFF)) {
                     char u[4];
-                    int n = cp < 0x80 ? 1 : cp < 0x800 ? 2 : cp < 0x10000 ? 3 : 4;
-                    if (n == 1) {
-                        u[0] = (char)cp;
-                    } else {
-                        for (int i = n - 1; i > 0; i--, cp >>= 6)
-                            u[i] = (char)(0x80 | (cp & 0x3F));
-                        u[0] = (char)((0xF00 >> n) | cp);
-                    }
-                    if (buf_add(out, u, (size_t)n) < 0)
+                    if (buf_add(out, u, json_rune_encode((uint32_t)cp, u)) < 0)
                         return -1;
                     a = stop + 1;
                     done = 1;
