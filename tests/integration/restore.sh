@@ -387,6 +387,7 @@ for r in json.load(sys.stdin)["items"]:
 print(",".join(seen))')
 check "--resource-priorities secrets,configmaps: Secrets, then ConfigMaps, then the rest" \
     eval '[ "$RC" = 0 ] && [[ "$order" == secrets,configmaps,* ]] && [[ "$order" == *statefulsets* ]]'
+[[ "$order" == secrets,configmaps,*statefulsets* ]] || echo "# the kinds POSTed, in order: $order"
 
 ###########################################################################
 # Failures.
