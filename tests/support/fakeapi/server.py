@@ -4,6 +4,7 @@ connection, HTTP/1.1 keep-alive, chunked transfer for watch streams)."""
 
 import base64
 import collections
+import itertools
 import json
 import queue
 import random
@@ -158,6 +159,7 @@ class App:
         self.stopping = threading.Event()
         self.requests = collections.deque(maxlen=10000)
         self.request_count = 0
+        self.request_seq = itertools.count()  # arrival order (next() is atomic)
 
     def log(self, msg):
         if self.verbose:
@@ -308,6 +310,7 @@ class Handler(BaseHTTPRequestHandler):
         self._fault = None
         self._user = None
         t0 = time.monotonic()
+        seq = next(app.request_seq)
         split = urllib.parse.urlsplit(self.path)
         path = split.path
         target = path + ("?" + split.query if split.query else "")
@@ -341,7 +344,7 @@ class Handler(BaseHTTPRequestHandler):
         finally:
             app.request_count += 1
             app.requests.append({
-                "method": method, "path": path, "query": split.query,
+                "seq": seq, "method": method, "path": path, "query": split.query,
                 "code": self._code, "contentType": self.headers.get("Content-Type"),
                 "accept": self.headers.get("Accept"), "userAgent": self.headers.get("User-Agent"),
                 "user": self._user, "fault": self._fault,
@@ -429,7 +432,11 @@ class Handler(BaseHTTPRequestHandler):
                 return self._send_obj(200, app.faults.snapshot())
         elif path == "/_fake/requests":
             if method == "GET":
-                return self._send_obj(200, {"items": list(app.requests)})
+                # Logged as they end; listed as they arrived: a response
+                # can reach the client (which then sends its next request)
+                # before the handler's thread logs it.
+                items = sorted(app.requests, key=lambda r: r["seq"])
+                return self._send_obj(200, {"items": items})
             if method == "DELETE":
                 app.requests.clear()
                 return self._send_obj(200, {"items": []})
