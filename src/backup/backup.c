@@ -17,6 +17,7 @@
 #include "core/buf.h"
 #include "core/json.h"
 #include "core/strv.h"
+#include "core/text.h"
 #include "kube/api.h"
 #include "kube/client.h"
 #include "kube/discovery.h"
@@ -156,7 +157,7 @@ static void logline(struct run *b, const char *level, const char *msg, const cha
                     const char *ns, const char *name, const char *error)
 {
     char when[32];
-    record_time(time(NULL), when, sizeof when);
+    text_rfc3339(time(NULL), when, sizeof when);
     struct buf *l = &b->log;
     if (l->len > LOG_MAX)
         return;

@@ -20,6 +20,7 @@
 #include "core/file.h"
 #include "core/strv.h"
 #include "core/table.h"
+#include "core/text.h"
 #include "storage/location.h"
 #include "storage/storage.h"
 
@@ -95,8 +96,8 @@ static void short_duration(long long secs, char *dst, size_t n)
 
 static void expires(const json_t *rec, char *dst, size_t n)
 {
-    time_t t = record_time_parse(record_sget(rec, "status", "expiration"));
-    if (!t) {
+    long long t = text_rfc3339_parse(record_sget(rec, "status", "expiration"));
+    if (t < 0) {
         snprintf(dst, n, "n/a");
         return;
     }

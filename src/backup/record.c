@@ -10,6 +10,7 @@
 #include "core/buf.h"
 #include "core/output.h"
 #include "core/strv.h"
+#include "core/text.h"
 #include "storage/storage.h"
 
 static int on_any(void *arg, const struct storage_entry *ent)
@@ -27,24 +28,6 @@ int record_any_object(struct storage *s, const char *name, time_t *seen, struct 
     if (storage_list(s, prefix, NULL, on_any, seen, e) < 0)
         return -1;
     return *seen != 0;
-}
-
-void record_time(time_t t, char *dst, size_t n)
-{
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(dst, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
-time_t record_time_parse(const char *s)
-{
-    struct tm tm = {0};
-    if (!s)
-        return 0;
-    const char *end = strptime(s, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (!end || *end)
-        return 0;
-    return timegm(&tm);
 }
 
 void record_duration(long long ms, char *dst, size_t n)
@@ -106,9 +89,9 @@ json_t *record_new(const struct backup_opts *o, const char *loc_name,
                    const struct record_status *st)
 {
     char start[32], done[32], expires[32], ttl[64];
-    record_time(st->start, start, sizeof start);
-    record_time(st->completion, done, sizeof done);
-    record_time(st->start + (time_t)(o->ttl_ms / 1000), expires, sizeof expires);
+    text_rfc3339(st->start, start, sizeof start);
+    text_rfc3339(st->completion, done, sizeof done);
+    text_rfc3339(st->start + (time_t)(o->ttl_ms / 1000), expires, sizeof expires);
     record_duration(o->ttl_ms, ttl, sizeof ttl);
 
     json_t *meta =
@@ -146,7 +129,7 @@ json_t *record_new(const struct backup_opts *o, const char *loc_name,
 json_t *record_incomplete(const char *name, const char *loc_name, time_t seen)
 {
     char when[32];
-    record_time(seen, when, sizeof when);
+    text_rfc3339(seen, when, sizeof when);
     return json_pack("{s:s, s:s, s:{s:s, s:s, s:{s:s}}, s:{s:s}, s:{s:s, s:s, s:s}}", "kind",
                      "Backup", "apiVersion", "velero.io/v1", "metadata", "name", name, "namespace",
                      RECORD_NAMESPACE, "labels", "velero.io/storage-location", loc_name, "spec",
@@ -224,11 +207,12 @@ int record_print(const json_t *obj, const char *format, FILE *out)
 
 void record_go_time(const char *stamp, char *dst, size_t n)
 {
-    time_t t = record_time_parse(stamp);
-    if (!t) {
+    long long parsed = text_rfc3339_parse(stamp);
+    if (parsed < 0) {
         snprintf(dst, n, "<nil>");
         return;
     }
+    time_t t = (time_t)parsed;
     struct tm tm;
     localtime_r(&t, &tm);
     strftime(dst, n, "%Y-%m-%d %H:%M:%S %z %Z", &tm);

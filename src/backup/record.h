@@ -43,12 +43,7 @@ json_t *record_incomplete(const char *name, const char *loc_name, time_t seen);
  * or -1 with <e> set. */
 int record_any_object(struct storage *s, const char *name, time_t *seen, struct err *e);
 
-/* "2026-11-28T10:00:00Z" (metav1.Time). */
-void record_time(time_t t, char *dst, size_t n);
-/* Parses record_time's form; 0 when absent or malformed. */
-time_t record_time_parse(const char *s);
-
-/* Go's time.Time.String() in local time of a record_time stamp, as
+/* Go's time.Time.String() in local time of an RFC 3339 stamp, as
  * Velero's tables print times: "2026-11-28 10:00:00 +0000 UTC"; "<nil>"
  * when absent or malformed. */
 void record_go_time(const char *stamp, char *dst, size_t n);

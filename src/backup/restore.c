@@ -31,6 +31,7 @@
 #include "core/file.h"
 #include "core/json.h"
 #include "core/table.h"
+#include "core/text.h"
 #include "core/yaml.h"
 #include "kube/api.h"
 #include "storage/location.h"
@@ -103,7 +104,7 @@ static void logline(struct run *r, const char *level, const char *fmt, ...)
     if (r->log.len > RESTORE_LOG_MAX)
         return;
     char when[32], msg[2048];
-    record_time(time(NULL), when, sizeof when);
+    text_rfc3339(time(NULL), when, sizeof when);
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(msg, sizeof msg, fmt, ap);
@@ -748,8 +749,8 @@ static json_t *restore_object(const struct run *r, const char *phase, time_t sta
 {
     const struct restore_opts *o = r->o;
     char t0[32], t1[32];
-    record_time(start, t0, sizeof t0);
-    record_time(end, t1, sizeof t1);
+    text_rfc3339(start, t0, sizeof t0);
+    text_rfc3339(end, t1, sizeof t1);
     json_t *spec = json_pack("{s:s}", "backupName", o->backup);
     record_scope_lists(spec, &o->scope, 0);
     if (o->maps.ns.n)

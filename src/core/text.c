@@ -73,6 +73,45 @@ int text_go_duration(const char *s, double *ms)
     return 0;
 }
 
+void text_rfc3339(time_t t, char *dst, size_t n)
+{
+    struct tm tm;
+    gmtime_r(&t, &tm);
+    strftime(dst, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+long long text_rfc3339_parse(const char *s)
+{
+    if (!s)
+        return -1;
+    struct tm tm;
+    memset(&tm, 0, sizeof tm);
+    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
+    if (!p)
+        return -1;
+    if (*p == '.') {
+        p++;
+        while (*p >= '0' && *p <= '9')
+            p++;
+    }
+    long off = 0;
+    if (*p == 'Z' || *p == 'z') {
+        p++;
+    } else if (*p == '+' || *p == '-') {
+        if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
+            !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
+            return -1;
+        long hh = (p[1] - '0') * 10 + (p[2] - '0'), mm = (p[4] - '0') * 10 + (p[5] - '0');
+        off = (hh * 3600 + mm * 60) * (*p == '-' ? -1 : 1);
+        p += 6;
+    } else {
+        return -1;
+    }
+    if (*p)
+        return -1;
+    return (long long)timegm(&tm) - off;
+}
+
 const char *text_clock_now(struct text_clock *c, const char *fmt)
 {
     struct timespec ts;

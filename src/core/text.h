@@ -15,6 +15,15 @@ void text_trim(char *s);
  * ns us µs ms s m h) in milliseconds. Returns 0, or -1 when malformed. */
 int text_go_duration(const char *s, double *ms);
 
+/* <t> in RFC 3339, UTC, to the second: "2026-11-28T10:00:00Z" (how
+ * Kubernetes writes a metav1.Time). */
+void text_rfc3339(time_t t, char *dst, size_t n);
+
+/* An RFC 3339 time ("2026-11-28T10:00:00Z"; fractions of a second and
+ * +hh:mm or -hh:mm offsets accepted) in seconds since the epoch; -1 when
+ * <s> is NULL or malformed. */
+long long text_rfc3339_parse(const char *s);
+
 /* The current UTC time formatted with strftime <fmt>, formatted again only
  * when the second changes: what a busy thread prints on every log line or
  * response. One per thread (not thread-safe). */

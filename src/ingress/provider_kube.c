@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "core/log.h"
+#include "core/text.h"
 #include "kube/api.h"
 #include "kube/discovery.h"
 
@@ -680,20 +681,12 @@ static void write_status(struct provider_kube *pk, const char *key, const json_t
     free(body);
 }
 
-static void rfc3339_now(char *dst, size_t n)
-{
-    time_t t = time(NULL);
-    struct tm tm;
-    gmtime_r(&t, &tm);
-    strftime(dst, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
-}
-
 static void send_event(struct provider_kube *pk, const char *ns, const char *name, const char *msg)
 {
     json_t *ing = objstore_get(pk->store, "Ingress", ns, name);
     const char *uid = meta_str(ing, "uid"), *rv = meta_str(ing, "resourceVersion");
     char now[40], gen[300];
-    rfc3339_now(now, sizeof now);
+    text_rfc3339(time(NULL), now, sizeof now);
     snprintf(gen, sizeof gen, "%s.", name);
     json_t *ev = json_pack(
         "{s:s,s:s,s:{s:s,s:s},s:{s:s,s:s,s:s,s:s,s:s?,s:s?},s:s,s:s,s:s,s:{s:s},s:s,s:s,s:i,"

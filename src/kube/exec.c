@@ -14,6 +14,7 @@
 #include "core/b64.h"
 #include "core/buf.h"
 #include "core/json.h"
+#include "core/text.h"
 
 extern char **environ;
 
@@ -77,35 +78,6 @@ fail:
     return NULL;
 }
 
-long long kube_parse_time(const char *s)
-{
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!p)
-        return -1;
-    if (*p == '.') {
-        p++;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    long off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int hh, mm;
-        if (sscanf(p + 1, "%2d:%2d", &hh, &mm) != 2)
-            return -1;
-        off = (hh * 3600L + mm * 60L) * (*p == '-' ? -1 : 1);
-        p += 6;
-    } else {
-        return -1;
-    }
-    if (*p)
-        return -1;
-    return (long long)timegm(&tm) - off;
-}
-
 int kube_exec_parse(const struct kube_exec_cfg *x, const char *out, size_t len,
                     struct kube_exec_cred *cred, struct err *e)
 {
@@ -157,7 +129,7 @@ int kube_exec_parse(const struct kube_exec_cfg *x, const char *out, size_t len,
     }
     const char *exp = json_string_value(json_object_get(st, "expirationTimestamp"));
     if (exp && *exp) {
-        long long t = kube_parse_time(exp);
+        long long t = text_rfc3339_parse(exp);
         if (t < 0) {
             err_set(e, "decoding stdout: parsing time \"%s\" as \"2006-01-02T15:04:05Z07:00\"",
                     exp);

@@ -42,7 +42,4 @@ int kube_exec_run(const struct kube_exec_cfg *x, const struct kube_restcfg *cfg,
 
 void kube_exec_cred_fini(struct kube_exec_cred *c);
 
-/* RFC 3339 time to seconds since the epoch; -1 when malformed. */
-long long kube_parse_time(const char *s);
-
 #endif

@@ -8,8 +8,8 @@
 #include "core/json.h"
 #include "core/jsonpath.h"
 #include "core/table.h"
+#include "core/text.h"
 #include "core/yaml.h"
-#include "kube/exec.h"
 
 #define GET_FORMATS                                                                                \
     "custom-columns,custom-columns-file,go-template,go-template-file,json,jsonpath,jsonpath-as-"   \
@@ -137,7 +137,7 @@ void kube_human_duration(double secs, char *dst, size_t n)
 
 void kube_age(const char *ts, time_t now, char *dst, size_t n)
 {
-    long long t = ts && *ts ? kube_parse_time(ts) : -1;
+    long long t = ts && *ts ? text_rfc3339_parse(ts) : -1;
     if (t < 0) {
         snprintf(dst, n, "<unknown>");
         return;

@@ -6,6 +6,7 @@
 #include "storage/s3_xml.h"
 
 #include "core/json.h"
+#include "core/text.h"
 
 /* The raw content [*a, *b) of the first <tag>...</tag> in [p, end).
  * 1 when found, else 0. */
@@ -123,7 +124,8 @@ long s3_xml_list_page(const char *prefix, const char *p, const char *end, struct
                 en->key = strdup(buf_str(&k) + pl);
                 en->is_prefix = kind;
                 en->size = sz.len ? strtoll(sz.p, NULL, 10) : 0;
-                en->mtime = lm.len ? s3_time_parse(lm.p, "%Y-%m-%dT%H:%M:%S") : 0;
+                long long t = lm.len ? text_rfc3339_parse(lm.p) : -1;
+                en->mtime = t < 0 ? 0 : (time_t)t;
                 got = en->key ? 1 : -1;
                 n += got == 1;
             }

@@ -223,16 +223,6 @@ static void ages_read_as_human_duration(void **state)
     assert_string_equal(got, "<unknown>");
 }
 
-static void rfc3339_times(void **state)
-{
-    (void)state;
-    assert_int_equal(kube_parse_time("1970-01-01T00:00:10Z"), 10);
-    assert_int_equal(kube_parse_time("1970-01-01T01:00:10+01:00"), 10);
-    assert_int_equal(kube_parse_time("1970-01-01T00:00:10.123456Z"), 10);
-    assert_int_equal(kube_parse_time("1970-01-01"), -1);
-    assert_int_equal(kube_parse_time("1970-01-01T00:00:10"), -1);
-}
-
 /* ---- exec credentials ---- */
 
 static struct kube_exec_cfg exec_cfg(const char *api)
@@ -526,7 +516,6 @@ int main(void)
         cmocka_unit_test(selectors_are_query_escaped_as_go_does),
         cmocka_unit_test(paths_for_core_groups_namespaces_and_names),
         cmocka_unit_test(ages_read_as_human_duration),
-        cmocka_unit_test(rfc3339_times),
         cmocka_unit_test(exec_info_is_go_json),
         cmocka_unit_test(exec_output_is_checked_as_client_go_checks_it),
         cmocka_unit_test_setup_teardown(kubeconfig_context_cluster_and_user, mkdir_setup,

@@ -58,11 +58,35 @@ static void clock_formats_once_a_second(void **state)
     assert_true(kept);
 }
 
+static void rfc3339_both_ways(void **state)
+{
+    (void)state;
+    assert_int_equal(text_rfc3339_parse("1970-01-01T00:00:10Z"), 10);
+    assert_int_equal(text_rfc3339_parse("1970-01-01T01:00:10+01:00"), 10);
+    assert_int_equal(text_rfc3339_parse("1969-12-31T23:00:10-01:00"), 10);
+    assert_int_equal(text_rfc3339_parse("1970-01-01T00:00:10.123456Z"), 10);
+    assert_int_equal(text_rfc3339_parse("2009-10-12T17:50:30.000Z"), 1255369830);
+    assert_int_equal(text_rfc3339_parse("1970-01-01"), -1);
+    assert_int_equal(text_rfc3339_parse("1970-01-01T00:00:10"), -1);
+    assert_int_equal(text_rfc3339_parse("1970-01-01T00:00:10Zjunk"), -1);
+    assert_int_equal(text_rfc3339_parse("1970-01-01T00:00:10+01"), -1);
+    assert_int_equal(text_rfc3339_parse("1970-01-01T00:00:10+01:0"), -1);
+    assert_int_equal(text_rfc3339_parse("1970-01-01T00:00:10+1:00"), -1);
+    assert_int_equal(text_rfc3339_parse(NULL), -1);
+    char b[32];
+    text_rfc3339(1255369830, b, sizeof b);
+    assert_string_equal(b, "2009-10-12T17:50:30Z");
+    assert_int_equal(text_rfc3339_parse(b), 1255369830);
+    text_rfc3339(0, b, sizeof b);
+    assert_string_equal(b, "1970-01-01T00:00:00Z");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(clock_prints_the_current_second),
         cmocka_unit_test(clock_formats_once_a_second),
+        cmocka_unit_test(rfc3339_both_ways),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
