@@ -1464,7 +1464,6 @@ static void conn_free(struct conn *c)
     if (c->req)
         req_free(c->req);
     timer_stop(w->loop, &c->timer);
-    loop_defer_cancel(w->loop, &c->dfr);
     if (c->reset) {
         struct linger lg = {1, 0};
         setsockopt(c->io.fd, SOL_SOCKET, SO_LINGER, &lg, sizeof lg);
@@ -1895,7 +1894,6 @@ void conn_accept(struct pworker *w, int fd, const struct sockaddr *sa, int tls)
     c->w = w;
     c->iplen = (uint8_t)net_addr_format_ip(sa, c->ip, sizeof c->ip);
     timer_init(&c->timer);
-    defer_init(&c->dfr);
     io_init(&c->io, fd, conn_io);
     /* TLS: the handshake is done by the first reads (tls_read), under the
      * header timeout set below, like the first request of a connection. */

@@ -82,7 +82,6 @@ enum conn_state {
 struct conn {
     struct io io;
     struct timer timer;
-    struct defer dfr;
     struct net_link link; /* the worker's connections */
     struct pworker *w;
     struct req *req; /* NULL while idle or lingering */
