@@ -10,7 +10,6 @@
 #include <unistd.h>
 
 #include "core/file.h"
-#include "core/strv.h"
 #include "storage/storage_int.h"
 
 /* Temporary files are "<dir>/.<base>.tmp-XXXXXX", as file_write_atomic
@@ -266,10 +265,42 @@ static int del(struct storage *s, const char *key, struct err *e)
 
 /* ---- listing ---- */
 
-/* Collects the keys under <dir> (the key prefix <rel>, "" or ending in
- * '/') that start with <prefix>. */
+/* The objects a walk found, with what their stat said. */
+struct found {
+    struct storage_entry *v; /* keys allocated */
+    size_t n, cap;
+};
+
+static int found_add(struct found *f, char *key, const struct stat *st)
+{
+    if (f->n == f->cap) {
+        size_t cap = f->cap ? f->cap * 2 : 64;
+        struct storage_entry *v = realloc(f->v, cap * sizeof *v);
+        if (!v)
+            return -1;
+        f->v = v;
+        f->cap = cap;
+    }
+    f->v[f->n++] = (struct storage_entry){key, 0, (long long)st->st_size, st->st_mtime};
+    return 0;
+}
+
+static void found_fini(struct found *f)
+{
+    for (size_t i = 0; i < f->n; i++)
+        free((char *)f->v[i].key);
+    free(f->v);
+}
+
+static int by_key(const void *a, const void *b)
+{
+    return strcmp(((const struct storage_entry *)a)->key, ((const struct storage_entry *)b)->key);
+}
+
+/* Collects the objects under <dir> (the key prefix <rel>, "" or ending in
+ * '/') whose keys start with <prefix>. */
 static int walk(struct storage *s, const char *dir, const char *rel, const char *prefix,
-                struct strv *k, int depth, struct err *e)
+                struct found *f, int depth, struct err *e)
 {
     DIR *d = opendir(dir);
     if (!d) {
@@ -300,9 +331,12 @@ static int walk(struct storage *s, const char *dir, const char *rel, const char 
             if (S_ISDIR(st.st_mode) && depth < MAX_DEPTH) {
                 key[kl] = '/'; /* <n> left room for it */
                 key[kl + 1] = '\0';
-                r = walk(s, path, key, prefix, k, depth + 1, e);
-            } else if (S_ISREG(st.st_mode) && kl >= pl && strv_add(k, key, kl) < 0) {
-                r = storage_fail(s, e, "out of memory");
+                r = walk(s, path, key, prefix, f, depth + 1, e);
+            } else if (S_ISREG(st.st_mode) && kl >= pl) {
+                if (found_add(f, key, &st) < 0)
+                    r = storage_fail(s, e, "out of memory");
+                else
+                    key = NULL; /* <f> has it */
             }
         }
         free(key);
@@ -315,38 +349,27 @@ static int walk(struct storage *s, const char *dir, const char *rel, const char 
 static int list(struct storage *s, const char *prefix, const char *delimiter, storage_list_fn fn,
                 void *arg, struct err *e)
 {
-    struct strv k = {0};
-    int r = walk(s, to_local(s)->root, "", prefix, &k, 0, e);
-    if (r == 0)
-        strv_sort(&k);
+    struct found f = {0};
+    int r = walk(s, to_local(s)->root, "", prefix, &f, 0, e);
+    if (r == 0 && f.n)
+        qsort(f.v, f.n, sizeof *f.v, by_key);
     size_t pl = strlen(prefix);
-    char *last = NULL; /* the last common prefix given */
-    for (size_t i = 0; r == 0 && i < k.n; i++) {
-        char *key = k.v[i];
+    const char *last = NULL; /* the last common prefix given */
+    for (size_t i = 0; r == 0 && i < f.n; i++) {
+        struct storage_entry ent = f.v[i];
+        char *key = (char *)ent.key;
         char *d = delimiter ? strstr(key + pl, delimiter) : NULL;
-        struct storage_entry ent = {key, 0, 0, 0};
         if (d) {
             d[strlen(delimiter)] = '\0';
             if (last && !strcmp(last, key))
                 continue;
             last = key;
-            ent.is_prefix = 1;
-        } else {
-            struct storage_entry st = {0};
-            int sr = stat_key(s, key, &st, e);
-            if (sr == STORAGE_ENOTFOUND)
-                continue; /* deleted since the walk */
-            if (sr < 0) {
-                r = -1;
-                break;
-            }
-            ent.size = st.size;
-            ent.mtime = st.mtime;
+            ent = (struct storage_entry){key, 1, 0, 0};
         }
         if (fn(arg, &ent))
             break;
     }
-    strv_fini(&k);
+    found_fini(&f);
     return r;
 }
 

@@ -142,6 +142,34 @@ static void local_streamed_writer_is_invisible_until_commit(void **state)
     assert_string_equal(ent.key, "a/big");
 }
 
+/* Each object with its size and whether it has a time, "P" prefixes with 0. */
+static int collect_sizes(void *arg, const struct storage_entry *ent)
+{
+    struct buf *b = arg;
+    buf_addf(b, "%s%s:%s:%lld:%d", b->len ? " " : "", ent->is_prefix ? "P" : "K", ent->key,
+             ent->size, ent->mtime > 0);
+    return 0;
+}
+
+static void local_list_gives_sizes_and_times(void **state)
+{
+    struct fx *f = *state;
+    struct err e;
+    put_str(f->s, "a/one", "1");
+    put_str(f->s, "a/three", "333");
+    put_str(f->s, "b/d/x", "xxxxx");
+    struct buf b = BUF_INIT;
+    assert_int_equal(storage_list(f->s, "", NULL, collect_sizes, &b, &e), 0);
+    assert_string_equal(buf_str(&b), "K:a/one:1:1 K:a/three:3:1 K:b/d/x:5:1");
+    buf_fini(&b);
+    assert_int_equal(storage_list(f->s, "", "/", collect_sizes, &b, &e), 0);
+    assert_string_equal(buf_str(&b), "P:a/:0:0 P:b/:0:0");
+    buf_fini(&b);
+    assert_int_equal(storage_list(f->s, "a/t", "/", collect_sizes, &b, &e), 0);
+    assert_string_equal(buf_str(&b), "K:a/three:3:1");
+    buf_fini(&b);
+}
+
 static void local_abort_leaves_nothing(void **state)
 {
     struct fx *f = *state;
@@ -650,6 +678,7 @@ int main(void)
         T(local_list_is_sorted_and_recursive),
         T(local_list_with_delimiter_rolls_up_like_s3),
         T(local_list_stops_when_asked),
+        T(local_list_gives_sizes_and_times),
         T(local_delete_removes_emptied_directories),
         T(local_get_buf_refuses_larger_than_max),
         T(local_keys_cannot_escape_the_root),
