@@ -96,8 +96,8 @@ static void short_duration(long long secs, char *dst, size_t n)
 
 static void expires(const json_t *rec, char *dst, size_t n)
 {
-    long long t = text_rfc3339_parse(record_sget(rec, "status", "expiration"));
-    if (t < 0) {
+    int64_t t;
+    if (text_rfc3339_parse(record_sget(rec, "status", "expiration"), &t) < 0) {
         snprintf(dst, n, "n/a");
         return;
     }

@@ -207,8 +207,8 @@ int record_print(const json_t *obj, const char *format, FILE *out)
 
 void record_go_time(const char *stamp, char *dst, size_t n)
 {
-    long long parsed = text_rfc3339_parse(stamp);
-    if (parsed < 0) {
+    int64_t parsed;
+    if (text_rfc3339_parse(stamp, &parsed) < 0) {
         snprintf(dst, n, "<nil>");
         return;
     }

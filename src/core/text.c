@@ -80,36 +80,63 @@ void text_rfc3339(time_t t, char *dst, size_t n)
     strftime(dst, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
 
-long long text_rfc3339_parse(const char *s)
+static int digits(const char *s, int n, int *out)
 {
-    if (!s)
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    *out = v;
+    return 0;
+}
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+int text_rfc3339_parse(const char *s, int64_t *out)
+{
+    int y, mo, d, h, mi, se;
+    if (!s || strlen(s) < 20 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
+        s[7] != '-' || digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
+        digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
+        digits(s + 17, 2, &se))
         return -1;
-    struct tm tm;
-    memset(&tm, 0, sizeof tm);
-    const char *p = strptime(s, "%Y-%m-%dT%H:%M:%S", &tm);
-    if (!p)
+    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
         return -1;
+    const char *p = s + 19;
     if (*p == '.') {
         p++;
+        if (*p < '0' || *p > '9')
+            return -1;
         while (*p >= '0' && *p <= '9')
             p++;
     }
-    long off = 0;
+    int64_t off = 0;
     if (*p == 'Z' || *p == 'z') {
         p++;
     } else if (*p == '+' || *p == '-') {
-        if (!isdigit((unsigned char)p[1]) || !isdigit((unsigned char)p[2]) || p[3] != ':' ||
-            !isdigit((unsigned char)p[4]) || !isdigit((unsigned char)p[5]))
+        int oh, om;
+        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om))
             return -1;
-        long hh = (p[1] - '0') * 10 + (p[2] - '0'), mm = (p[4] - '0') * 10 + (p[5] - '0');
-        off = (hh * 3600 + mm * 60) * (*p == '-' ? -1 : 1);
+        off = (int64_t)(oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
         p += 6;
     } else {
         return -1;
     }
     if (*p)
         return -1;
-    return (long long)timegm(&tm) - off;
+    *out = days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se - off;
+    return 0;
 }
 
 const char *text_clock_now(struct text_clock *c, const char *fmt)

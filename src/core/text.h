@@ -2,6 +2,7 @@
 #ifndef FERRY_CORE_TEXT_H
 #define FERRY_CORE_TEXT_H
 
+#include <stdint.h>
 #include <time.h>
 
 /* The value of hexadecimal digit <c> (either case), or -1. */
@@ -20,9 +21,9 @@ int text_go_duration(const char *s, double *ms);
 void text_rfc3339(time_t t, char *dst, size_t n);
 
 /* An RFC 3339 time ("2026-11-28T10:00:00Z"; fractions of a second and
- * +hh:mm or -hh:mm offsets accepted) in seconds since the epoch; -1 when
- * <s> is NULL or malformed. */
-long long text_rfc3339_parse(const char *s);
+ * +hh:mm or -hh:mm offsets accepted) as seconds since the epoch in *<out>
+ * (before 1970: negative). Returns 0, or -1 when <s> is NULL or not one. */
+int text_rfc3339_parse(const char *s, int64_t *out);
 
 /* The current UTC time formatted with strftime <fmt>, formatted again only
  * when the second changes: what a busy thread prints on every log line or

@@ -17,6 +17,7 @@
 
 #include "core/buf.h"
 #include "core/arena.h"
+#include "core/text.h"
 
 #define ANN_CLASS "kubernetes.io/ingress.class"
 #define ANN_DEFAULT_CLASS "ingressclass.kubernetes.io/is-default-class"
@@ -438,68 +439,6 @@ __attribute__((format(printf, 2, 3))) static const char *afmt(struct builder *b,
     return arena_strndup(&b->p->arena, buf_str(&b->scratch), b->scratch.len);
 }
 
-/* ---- timestamps --------------------------------------------------------- */
-
-static int digits(const char *s, int n, int *out)
-{
-    int v = 0;
-    for (int i = 0; i < n; i++) {
-        if (s[i] < '0' || s[i] > '9')
-            return -1;
-        v = v * 10 + (s[i] - '0');
-    }
-    *out = v;
-    return 0;
-}
-
-/* Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
-    int64_t yoe = y - era * 400;
-    int64_t doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* RFC 3339 ("2024-05-01T10:00:00Z", fractions and offsets accepted) to Unix
- * seconds; INT64_MIN when it is not one. */
-static int64_t parse_time(const char *s)
-{
-    int y, mo, d, h, mi, se;
-    if (!s || strlen(s) < 20 || digits(s, 4, &y) || s[4] != '-' || digits(s + 5, 2, &mo) ||
-        s[7] != '-' || digits(s + 8, 2, &d) || (s[10] != 'T' && s[10] != 't') ||
-        digits(s + 11, 2, &h) || s[13] != ':' || digits(s + 14, 2, &mi) || s[16] != ':' ||
-        digits(s + 17, 2, &se))
-        return INT64_MIN;
-    if (mo < 1 || mo > 12 || d < 1 || d > 31 || h > 23 || mi > 59 || se > 60)
-        return INT64_MIN;
-    const char *p = s + 19;
-    if (*p == '.') {
-        p++;
-        if (*p < '0' || *p > '9')
-            return INT64_MIN;
-        while (*p >= '0' && *p <= '9')
-            p++;
-    }
-    int64_t off = 0;
-    if (*p == 'Z' || *p == 'z') {
-        p++;
-    } else if (*p == '+' || *p == '-') {
-        int oh, om;
-        if (digits(p + 1, 2, &oh) || p[3] != ':' || digits(p + 4, 2, &om))
-            return INT64_MIN;
-        off = (int64_t)(oh * 3600 + om * 60) * (*p == '-' ? -1 : 1);
-        p += 6;
-    } else {
-        return INT64_MIN;
-    }
-    if (*p)
-        return INT64_MIN;
-    return days_from_civil(y, mo, d) * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + se - off;
-}
-
 /* ---- phase one: reading objects -------------------------------------------- */
 
 static bool starts_with(const char *s, const char *prefix)
@@ -729,7 +668,8 @@ static int read_ingress(struct builder *b, struct xobj *o, const json_t *spec,
         return -ENOMEM;
     x->ns = o->ns;
     x->name = o->name;
-    x->created = parse_time(json_string_value(meta[0]));
+    if (text_rfc3339_parse(json_string_value(meta[0]), &x->created) < 0)
+        x->created = INT64_MIN;
     if (json_is_object(meta[1])) {
         x->annotations = meta[1];
         const json_t *cls = json_object_get(meta[1], ANN_CLASS);

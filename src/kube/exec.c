@@ -129,8 +129,8 @@ int kube_exec_parse(const struct kube_exec_cfg *x, const char *out, size_t len,
     }
     const char *exp = json_string_value(json_object_get(st, "expirationTimestamp"));
     if (exp && *exp) {
-        long long t = text_rfc3339_parse(exp);
-        if (t < 0) {
+        int64_t t;
+        if (text_rfc3339_parse(exp, &t) < 0) {
             err_set(e, "decoding stdout: parsing time \"%s\" as \"2006-01-02T15:04:05Z07:00\"",
                     exp);
             goto out;

@@ -137,8 +137,8 @@ void kube_human_duration(double secs, char *dst, size_t n)
 
 void kube_age(const char *ts, time_t now, char *dst, size_t n)
 {
-    long long t = ts && *ts ? text_rfc3339_parse(ts) : -1;
-    if (t < 0) {
+    int64_t t;
+    if (text_rfc3339_parse(ts, &t) < 0) {
         snprintf(dst, n, "<unknown>");
         return;
     }

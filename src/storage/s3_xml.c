@@ -124,8 +124,8 @@ long s3_xml_list_page(const char *prefix, const char *p, const char *end, struct
                 en->key = strdup(buf_str(&k) + pl);
                 en->is_prefix = kind;
                 en->size = sz.len ? strtoll(sz.p, NULL, 10) : 0;
-                long long t = lm.len ? text_rfc3339_parse(lm.p) : -1;
-                en->mtime = t < 0 ? 0 : (time_t)t;
+                int64_t t;
+                en->mtime = lm.len && text_rfc3339_parse(lm.p, &t) == 0 ? (time_t)t : 0;
                 got = en->key ? 1 : -1;
                 n += got == 1;
             }

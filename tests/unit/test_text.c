@@ -58,25 +58,38 @@ static void clock_formats_once_a_second(void **state)
     assert_true(kept);
 }
 
+/* text_rfc3339_parse's result, or -99999 when it refuses <s>. */
+static int64_t parsed(const char *s)
+{
+    int64_t t;
+    return text_rfc3339_parse(s, &t) == 0 ? t : -99999;
+}
+
 static void rfc3339_both_ways(void **state)
 {
     (void)state;
-    assert_int_equal(text_rfc3339_parse("1970-01-01T00:00:10Z"), 10);
-    assert_int_equal(text_rfc3339_parse("1970-01-01T01:00:10+01:00"), 10);
-    assert_int_equal(text_rfc3339_parse("1969-12-31T23:00:10-01:00"), 10);
-    assert_int_equal(text_rfc3339_parse("1970-01-01T00:00:10.123456Z"), 10);
-    assert_int_equal(text_rfc3339_parse("2009-10-12T17:50:30.000Z"), 1255369830);
-    assert_int_equal(text_rfc3339_parse("1970-01-01"), -1);
-    assert_int_equal(text_rfc3339_parse("1970-01-01T00:00:10"), -1);
-    assert_int_equal(text_rfc3339_parse("1970-01-01T00:00:10Zjunk"), -1);
-    assert_int_equal(text_rfc3339_parse("1970-01-01T00:00:10+01"), -1);
-    assert_int_equal(text_rfc3339_parse("1970-01-01T00:00:10+01:0"), -1);
-    assert_int_equal(text_rfc3339_parse("1970-01-01T00:00:10+1:00"), -1);
-    assert_int_equal(text_rfc3339_parse(NULL), -1);
+    assert_int_equal(parsed("1970-01-01T00:00:10Z"), 10);
+    assert_int_equal(parsed("1970-01-01T01:00:10+01:00"), 10);
+    assert_int_equal(parsed("1969-12-31T23:00:10-01:00"), 10);
+    assert_int_equal(parsed("1970-01-01T00:00:10.123456Z"), 10);
+    assert_int_equal(parsed("2009-10-12T17:50:30.000Z"), 1255369830);
+    assert_int_equal(parsed("1969-12-31T23:59:50Z"), -10);
+    assert_int_equal(parsed("2024-02-29t12:00:00z"), 1709208000);
+    assert_int_equal(parsed("1970-01-01"), -99999);
+    assert_int_equal(parsed("1970-01-01T00:00:10"), -99999);
+    assert_int_equal(parsed("1970-01-01T00:00:10Zjunk"), -99999);
+    assert_int_equal(parsed("1970-01-01T00:00:10+01"), -99999);
+    assert_int_equal(parsed("1970-01-01T00:00:10+01:0"), -99999);
+    assert_int_equal(parsed("1970-01-01T00:00:10+1:00"), -99999);
+    assert_int_equal(parsed("1970-01-01T00:00:10.Z"), -99999);
+    assert_int_equal(parsed("1970-13-01T00:00:10Z"), -99999);
+    assert_int_equal(parsed("70-01-01T00:00:10Z"), -99999);
+    assert_int_equal(parsed(""), -99999);
+    assert_int_equal(parsed(NULL), -99999);
     char b[32];
     text_rfc3339(1255369830, b, sizeof b);
     assert_string_equal(b, "2009-10-12T17:50:30Z");
-    assert_int_equal(text_rfc3339_parse(b), 1255369830);
+    assert_int_equal(parsed(b), 1255369830);
     text_rfc3339(0, b, sizeof b);
     assert_string_equal(b, "1970-01-01T00:00:00Z");
 }
